@@ -1,0 +1,122 @@
+// The engine: parse, gather facts, run the rules of one package, apply
+// configuration and suppression. No I/O and no LSP: callers pass text in.
+import { initParser, parseGo, type Tree } from "../parser";
+import type { Rule } from "../rules/rule";
+import { analyzeSyntax, type FileSyntax, type FileSummary } from "./facts";
+import { PackageFacts } from "./package";
+import { applyDirectives, parseDirectives, UNUSED_IGNORE } from "./suppress";
+import { compareFindings, type Finding, type SeveritySetting } from "./types";
+
+export { initParser };
+
+export interface SourceFile {
+  file: string;
+  text: string;
+}
+
+/** A rule that threw: the others still ran. */
+export interface RuleFailure {
+  rule: string;
+  file: string;
+  message: string;
+}
+
+export interface AnalysisOptions {
+  /** The rules to run. */
+  rules: readonly Rule[];
+  /** Every rule id mapctx knows (for directives naming unknown rules). */
+  knownRules: ReadonlySet<string>;
+  /** The configured severity of a rule for a file; undefined keeps the rule's default. */
+  severityFor?: (rule: string, file: string) => SeveritySetting | undefined;
+  /** Keep suppressed findings in the result (SARIF reports them as suppressed). */
+  keepSuppressed?: boolean;
+}
+
+export interface AnalysisResult {
+  findings: Finding[];
+  failures: RuleFailure[];
+}
+
+/** Strips a UTF-8 byte order mark, as editors do, so columns agree with them. */
+export function normalizeText(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** Parses one file and gathers its facts. The caller owns (and deletes) the tree unless it passed one in. */
+export function parseFile(file: string, text: string, tree?: Tree): FileSyntax {
+  const t = tree ?? parseGo(text);
+  if (!t) throw new Error(`parsing ${file} was cancelled`);
+  return analyzeSyntax(file, text, t);
+}
+
+/** Groups parsed files of one directory by package clause. */
+export function groupByPackage<T extends { summary: FileSummary }>(files: T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const f of files) {
+    const list = out.get(f.summary.packageName);
+    if (list) list.push(f);
+    else out.set(f.summary.packageName, [f]);
+  }
+  return out;
+}
+
+/** Runs the rules on one file of a package whose facts are already built. */
+export function analyzeFile(syntax: FileSyntax, pkg: PackageFacts, opts: AnalysisOptions): AnalysisResult {
+  const raw: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  const ran = new Set<string>();
+  for (const rule of opts.rules) {
+    const setting = opts.severityFor?.(rule.id, syntax.file) ?? rule.severity;
+    if (setting === "off") continue;
+    ran.add(rule.id);
+    try {
+      for (const f of rule.detect({ file: syntax, pkg })) {
+        raw.push({
+          file: syntax.file,
+          range: f.range,
+          rule: rule.id,
+          severity: setting,
+          message: f.message,
+          related: f.related ?? [],
+          fixes: f.fixes ?? [],
+          ...(f.tags ? { tags: f.tags } : {}),
+        });
+      }
+    } catch (e) {
+      failures.push({ rule: rule.id, file: syntax.file, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  // A failed rule's directives are not "unused": it simply did not get to run.
+  for (const f of failures) ran.delete(f.rule);
+  const directives = parseDirectives(syntax.text, syntax.tree);
+  const unused = applyDirectives(syntax.file, raw, directives, ran, opts.knownRules);
+  const unusedSetting = opts.severityFor?.(UNUSED_IGNORE, syntax.file);
+  if (unusedSetting !== "off") {
+    for (const u of unused) raw.push(unusedSetting ? { ...u, severity: unusedSetting } : u);
+  }
+  const findings = opts.keepSuppressed ? raw : raw.filter((f) => !f.suppressed);
+  findings.sort(compareFindings);
+  return { findings, failures };
+}
+
+/** Parses and analyses the files of one directory; trees are deleted before returning. */
+export function analyzeSources(sources: SourceFile[], dir: string, opts: AnalysisOptions): AnalysisResult {
+  const parsed: FileSyntax[] = [];
+  const findings: Finding[] = [];
+  const failures: RuleFailure[] = [];
+  try {
+    for (const s of sources) parsed.push(parseFile(s.file, normalizeText(s.text)));
+    for (const [name, files] of groupByPackage(parsed)) {
+      const pkg = new PackageFacts(name, dir, files.map((f) => f.summary));
+      for (const f of files) {
+        const r = analyzeFile(f, pkg, opts);
+        findings.push(...r.findings);
+        failures.push(...r.failures);
+      }
+    }
+  } finally {
+    for (const p of parsed) p.tree.delete();
+  }
+  findings.sort(compareFindings);
+  return { findings, failures };
+}

@@ -1,0 +1,406 @@
+// Facts gathered in one pass per file: a node-free summary of its package-level
+// declarations (kept for closed files and merged into package facts) and the
+// candidate nodes every rule starts from, found by a single tree-sitter Query.
+import type { Node, Tree } from "../parser";
+import { query } from "../parser";
+import { rangeOf } from "./syntax";
+import type { Range } from "./types";
+
+export type ValueKind = "make" | "literal" | "nil" | "none" | "other";
+
+export interface VarFact {
+  name: string;
+  file: string;
+  range: Range;
+  /** Declared type text, when written out. */
+  typeText?: string;
+  /** Text of the initial value, when there is one (truncated). */
+  valueText?: string;
+  valueKind: ValueKind;
+  /** The variable holds a Go map (by its type, `make(map...)`, a map literal or a named map type). */
+  isMap: boolean;
+  /** The map's type text (`map[string]int` or a named map type), when known. */
+  mapType?: string;
+  isMutex: boolean;
+}
+
+export interface ConstFact {
+  name: string;
+  file: string;
+  range: Range;
+  typeText?: string;
+  /** Text of the value expression (truncated). */
+  valueText?: string;
+}
+
+export interface FieldFact {
+  name: string;
+  typeText: string;
+  isMap: boolean;
+  isMutex: boolean;
+}
+
+export interface TypeFact {
+  name: string;
+  file: string;
+  range: Range;
+  kind: "struct" | "map" | "interface" | "other";
+  /** The underlying type text for non-struct types: `map[string]int`, `string`. */
+  typeText: string;
+  fields: FieldFact[];
+  /** Embeds sync.Mutex or sync.RWMutex. */
+  embedsMutex: boolean;
+}
+
+export interface FuncFact {
+  name: string;
+  file: string;
+  range: Range;
+  /** Receiver base type name for methods (`Cache` for `(c *Cache)`). */
+  receiverType?: string;
+  exported: boolean;
+  params: { name: string; typeText: string }[];
+  resultText: string;
+}
+
+export interface FileSummary {
+  file: string;
+  packageName: string;
+  /** Import name (explicit alias or last path element) to import path. */
+  imports: Record<string, string>;
+  vars: VarFact[];
+  consts: ConstFact[];
+  types: TypeFact[];
+  funcs: FuncFact[];
+  /** Names of functions and methods started with `go name(...)` or `go x.name(...)`. */
+  goLaunched: string[];
+  /** Identifiers assigned as a whole (`x = ...`, `x, y = ...`) or whose address is taken, in function bodies. */
+  assignedNames: string[];
+  /** The file spawns goroutines. */
+  hasGo: boolean;
+  /** The source has syntax errors (fixes are not offered inside broken code). */
+  hasErrors: boolean;
+}
+
+/** Candidate nodes for the rules, from one query over the file. */
+export interface Captures {
+  /** `m[k]` targets of assignments, `m[k]++`/`--`, and `delete(...)`/`clear(...)` calls. */
+  mapWrites: Node[];
+  goStatements: Node[];
+  rangeClauses: Node[];
+  /** Method calls whose name is one the rules care about (WithValue, Lock, Copy, Next, ...). */
+  methodCalls: Node[];
+  /** Selector expressions `x.Keys`. */
+  keysSelectors: Node[];
+  /** `var m map[K]V` specs inside functions. */
+  localMapVars: Node[];
+  returnStatements: Node[];
+}
+
+/** Method names whose calls are captured; rules that need another name add it here. */
+export const CAPTURED_METHODS = [
+  "WithValue",
+  "Value",
+  "Lock",
+  "RLock",
+  "Unlock",
+  "RUnlock",
+  "Copy",
+  "Next",
+  "ServeHTTP",
+  "WithContext",
+  "WithCancel",
+  "WithCancelCause",
+  "WithTimeout",
+  "WithTimeoutCause",
+  "WithDeadline",
+  "WithDeadlineCause",
+  "Set",
+  "Get",
+  "MustGet",
+  "Param",
+  "Query",
+  "PostForm",
+  "GetHeader",
+  "FormValue",
+  "Done",
+  "Err",
+];
+
+const CAPTURE_QUERY = `
+(assignment_statement left: (expression_list (index_expression) @write))
+(inc_statement (index_expression) @write)
+(dec_statement (index_expression) @write)
+(call_expression function: (identifier) @_b (#any-of? @_b "delete" "clear")) @write
+(go_statement) @go
+(range_clause) @range
+(call_expression function: (selector_expression field: (field_identifier) @_m (#any-of? @_m ${CAPTURED_METHODS.map((m) => JSON.stringify(m)).join(" ")}))) @method
+(selector_expression field: (field_identifier) @_k (#eq? @_k "Keys")) @keys
+(block (statement_list (var_declaration (var_spec type: (map_type)) @localmap)))
+(assignment_statement left: (expression_list (identifier) @assigned))
+(unary_expression operator: "&" operand: (identifier) @assigned)
+(return_statement) @return
+`;
+
+export interface FileSyntax {
+  file: string;
+  text: string;
+  tree: Tree;
+  summary: FileSummary;
+  caps: Captures;
+}
+
+const GENERATED = /^\/\/ Code generated .* DO NOT EDIT\.$/m;
+
+/** Whether Go source carries the standard generated-code marker before its package clause. */
+export function isGenerated(text: string): boolean {
+  const head = text.length > 8192 ? text.slice(0, 8192) : text;
+  const m = GENERATED.exec(head);
+  if (!m) return false;
+  const pkg = /^package\s/m.exec(head);
+  return !pkg || m.index < pkg.index;
+}
+
+/** Builds the summary and the captures of one parsed file. */
+export function analyzeSyntax(file: string, text: string, tree: Tree): FileSyntax {
+  const caps: Captures = {
+    mapWrites: [],
+    goStatements: [],
+    rangeClauses: [],
+    methodCalls: [],
+    keysSelectors: [],
+    localMapVars: [],
+    returnStatements: [],
+  };
+  const assigned = new Set<string>();
+  for (const c of query(CAPTURE_QUERY).captures(tree.rootNode)) {
+    switch (c.name) {
+      case "write":
+        caps.mapWrites.push(c.node);
+        break;
+      case "go":
+        caps.goStatements.push(c.node);
+        break;
+      case "range":
+        caps.rangeClauses.push(c.node);
+        break;
+      case "method":
+        caps.methodCalls.push(c.node);
+        break;
+      case "keys":
+        caps.keysSelectors.push(c.node);
+        break;
+      case "localmap":
+        caps.localMapVars.push(c.node);
+        break;
+      case "assigned":
+        assigned.add(c.node.text);
+        break;
+      case "return":
+        caps.returnStatements.push(c.node);
+        break;
+    }
+  }
+  const summary = summarize(file, tree.rootNode, caps, assigned);
+  return { file, text, tree, summary, caps };
+}
+
+const MUTEX_TYPE = /^\*?sync\.(RW)?Mutex$/;
+
+function clip(text: string): string {
+  return text.length > 300 ? text.slice(0, 300) : text;
+}
+
+function summarize(file: string, root: Node, caps: Captures, assigned: Set<string>): FileSummary {
+  const s: FileSummary = {
+    file,
+    packageName: "",
+    imports: {},
+    vars: [],
+    consts: [],
+    types: [],
+    funcs: [],
+    goLaunched: [],
+    assignedNames: [...assigned],
+    hasGo: caps.goStatements.length > 0,
+    hasErrors: root.hasError,
+  };
+  const namedMapTypes = new Set<string>();
+  const pending: Node[] = [];
+  for (const decl of root.namedChildren) {
+    if (!decl) continue;
+    switch (decl.type) {
+      case "package_clause":
+        s.packageName = decl.namedChild(0)?.text ?? "";
+        break;
+      case "import_declaration":
+        for (const spec of specs(decl, "import_spec")) {
+          const pathNode = spec.childForFieldName("path");
+          if (!pathNode) continue;
+          const importPath = pathNode.text.replace(/^["`]|["`]$/g, "");
+          const alias = spec.childForFieldName("name")?.text;
+          const name = alias && alias !== "." && alias !== "_" ? alias : importPath.split("/").pop()!.replace(/^go-|\.v\d+$/g, "");
+          if (alias !== "_") s.imports[name] = importPath;
+        }
+        break;
+      case "type_declaration":
+        for (const spec of specs(decl, "type_spec")) {
+          const t = typeFact(file, spec);
+          if (t) {
+            s.types.push(t);
+            if (t.kind === "map") namedMapTypes.add(t.name);
+          }
+        }
+        break;
+      case "var_declaration":
+      case "const_declaration":
+        pending.push(decl);
+        break;
+      case "function_declaration":
+      case "method_declaration":
+        s.funcs.push(funcFact(file, decl));
+        break;
+    }
+  }
+  // Vars come after types so that `var c = make(Cache)` sees `type Cache map[...]`.
+  for (const decl of pending) {
+    if (decl.type === "var_declaration") {
+      for (const spec of specs(decl, "var_spec")) s.vars.push(...varFacts(file, spec, namedMapTypes));
+    } else {
+      for (const spec of specs(decl, "const_spec")) {
+        const typeText = spec.childForFieldName("type")?.text;
+        const values = spec.childForFieldName("value")?.namedChildren ?? [];
+        spec.childrenForFieldName("name").forEach((id, i) => {
+          if (!id) return;
+          const v = values[i];
+          s.consts.push({ name: id.text, file, range: rangeOf(id), typeText, valueText: v ? clip(v.text) : undefined });
+        });
+      }
+    }
+  }
+  for (const go of caps.goStatements) {
+    const call = go.namedChild(0);
+    const fn = call?.type === "call_expression" ? call.childForFieldName("function") : null;
+    if (!fn) continue;
+    if (fn.type === "identifier") s.goLaunched.push(fn.text);
+    else if (fn.type === "selector_expression") s.goLaunched.push(fn.childForFieldName("field")?.text ?? "");
+  }
+  return s;
+}
+
+/** The specs of a declaration, whether grouped in parentheses or not. */
+function specs(decl: Node, type: string): Node[] {
+  const out: Node[] = [];
+  for (const child of decl.namedChildren) {
+    if (!child) continue;
+    if (child.type === type) out.push(child);
+    else if (child.type.endsWith("_list")) for (const c of child.namedChildren) if (c?.type === type) out.push(c);
+  }
+  return out;
+}
+
+/** Whether a type text names a map: `map[...]...` or a named map type of the package. */
+export function isMapTypeText(typeText: string | undefined, namedMapTypes: ReadonlySet<string>): boolean {
+  if (!typeText) return false;
+  return typeText.startsWith("map[") || namedMapTypes.has(typeText);
+}
+
+/** Classifies a value expression: `make(map...)`, a map literal, `nil` or something else. */
+export function classifyValue(value: Node | null | undefined, namedMapTypes: ReadonlySet<string>): { kind: ValueKind; mapType?: string } {
+  if (!value) return { kind: "none" };
+  if (value.type === "nil") return { kind: "nil" };
+  if (value.type === "call_expression" && value.childForFieldName("function")?.text === "make") {
+    const arg = value.childForFieldName("arguments")?.namedChild(0);
+    if (arg && isMapTypeText(arg.text, namedMapTypes)) return { kind: "make", mapType: arg.text };
+    return { kind: "other" };
+  }
+  if (value.type === "composite_literal") {
+    const t = value.childForFieldName("type");
+    if (t && isMapTypeText(t.text, namedMapTypes)) return { kind: "literal", mapType: t.text };
+  }
+  return { kind: "other" };
+}
+
+function varFacts(file: string, spec: Node, namedMapTypes: ReadonlySet<string>): VarFact[] {
+  const typeNode = spec.childForFieldName("type");
+  const typeText = typeNode?.text;
+  const values = spec.childForFieldName("value")?.namedChildren ?? [];
+  const names = spec.childrenForFieldName("name");
+  const out: VarFact[] = [];
+  names.forEach((id, i) => {
+    if (!id) return;
+    const value = names.length === values.length ? values[i] : undefined;
+    const cls = classifyValue(value, namedMapTypes);
+    const typedMap = isMapTypeText(typeText, namedMapTypes);
+    const isMap = typedMap || cls.mapType !== undefined;
+    out.push({
+      name: id.text,
+      file,
+      range: rangeOf(id),
+      typeText,
+      valueText: value ? clip(value.text) : undefined,
+      valueKind: values.length === 0 ? "none" : cls.kind,
+      isMap,
+      mapType: typedMap ? typeText : cls.mapType,
+      isMutex: typeText !== undefined && MUTEX_TYPE.test(typeText),
+    });
+  });
+  return out;
+}
+
+function typeFact(file: string, spec: Node): TypeFact | null {
+  const name = spec.childForFieldName("name");
+  const type = spec.childForFieldName("type");
+  if (!name || !type) return null;
+  const fact: TypeFact = {
+    name: name.text,
+    file,
+    range: rangeOf(name),
+    kind: type.type === "struct_type" ? "struct" : type.type === "map_type" ? "map" : type.type === "interface_type" ? "interface" : "other",
+    typeText: type.type === "struct_type" ? "struct" : clip(type.text),
+    fields: [],
+    embedsMutex: false,
+  };
+  if (type.type === "struct_type") {
+    const list = type.namedChild(0);
+    for (const field of list?.namedChildren ?? []) {
+      if (!field || field.type !== "field_declaration") continue;
+      const ftype = field.childForFieldName("type")?.text ?? "";
+      const names = field.childrenForFieldName("name");
+      if (names.length === 0) {
+        if (MUTEX_TYPE.test(ftype)) fact.embedsMutex = true;
+        continue;
+      }
+      for (const n of names) {
+        if (n) fact.fields.push({ name: n.text, typeText: ftype, isMap: ftype.startsWith("map["), isMutex: MUTEX_TYPE.test(ftype) });
+      }
+    }
+  }
+  return fact;
+}
+
+function funcFact(file: string, decl: Node): FuncFact {
+  const name = decl.childForFieldName("name")?.text ?? "";
+  let receiverType: string | undefined;
+  if (decl.type === "method_declaration") {
+    const recv = decl.childForFieldName("receiver")?.namedChild(0)?.childForFieldName("type")?.text;
+    if (recv) receiverType = recv.replace(/^\*/, "").replace(/\[.*$/, "");
+  }
+  const params: { name: string; typeText: string }[] = [];
+  for (const p of decl.childForFieldName("parameters")?.namedChildren ?? []) {
+    if (!p) continue;
+    const typeText = p.childForFieldName("type")?.text ?? "";
+    const names = p.childrenForFieldName("name");
+    if (names.length === 0) params.push({ name: "", typeText });
+    for (const n of names) if (n) params.push({ name: n.text, typeText });
+  }
+  return {
+    name,
+    file,
+    range: rangeOf(decl.childForFieldName("name") ?? decl),
+    receiverType,
+    exported: /^[A-Z]/.test(name),
+    params,
+    resultText: clip(decl.childForFieldName("result")?.text ?? ""),
+  };
+}

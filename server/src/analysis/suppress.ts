@@ -1,0 +1,120 @@
+// Suppression directives in comments: `//mapctx:ignore`, `//mapctx:file-ignore`
+// and golangci-lint's `//nolint:mapctx`. A directive that silences nothing is
+// itself reported (unused-ignore), so stale ones do not pile up.
+import type { Tree } from "../parser";
+import type { Finding, Range } from "./types";
+
+export const UNUSED_IGNORE = "unused-ignore";
+
+export interface Directive {
+  kind: "ignore" | "file-ignore" | "nolint";
+  /** Rule ids named; empty for nolint (all rules). */
+  rules: string[];
+  reason: string;
+  /** 0-based line the directive applies to (ignore and nolint). */
+  targetLine: number;
+  range: Range;
+  /** Rule ids (or "*" for nolint) that silenced at least one finding. */
+  used: Set<string>;
+}
+
+const DIRECTIVE = /\/\/\s*(mapctx:ignore|mapctx:file-ignore|nolint)(?![\w-])([^\n\r]*)/g;
+
+/** Finds the directives of a file; only real comments count, not string contents. */
+export function parseDirectives(text: string, tree: Tree | null): Directive[] {
+  if (!text.includes("mapctx:") && !text.includes("nolint")) return [];
+  const out: Directive[] = [];
+  DIRECTIVE.lastIndex = 0;
+  for (let m = DIRECTIVE.exec(text); m; m = DIRECTIVE.exec(text)) {
+    const offset = m.index;
+    if (tree) {
+      const node = tree.rootNode.descendantForIndex(offset, offset + 2);
+      if (node.type !== "comment" || node.startIndex !== offset) continue;
+    }
+    const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
+    const line = countLines(text, offset);
+    const ownLine = text.slice(lineStart, offset).trim() === "";
+    const rest = m[2]!;
+    let kind: Directive["kind"];
+    let rules: string[] = [];
+    let reason = "";
+    if (m[1] === "nolint") {
+      // `//nolint` alone silences every linter; `//nolint:a,b` only those named.
+      const list = /^:([\w,-]+)/.exec(rest);
+      if (list && !list[1]!.split(",").includes("mapctx")) continue;
+      kind = "nolint";
+      reason = rest.replace(/^:[\w,-]+/, "").replace(/^\s*\/\/\s*/, "").trim();
+    } else {
+      kind = m[1] === "mapctx:ignore" ? "ignore" : "file-ignore";
+      const parts = /^\s+([\w,-]+)\s*(.*)$/.exec(rest);
+      if (parts) {
+        rules = parts[1]!.split(",").filter(Boolean);
+        reason = parts[2]!.trim();
+      }
+    }
+    const endCol = offset - lineStart + m[0].length;
+    out.push({
+      kind,
+      rules,
+      reason,
+      targetLine: ownLine ? line + 1 : line,
+      range: { start: { line, character: offset - lineStart }, end: { line, character: endCol } },
+      used: new Set(),
+    });
+  }
+  return out;
+}
+
+function countLines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) n++;
+  return n;
+}
+
+/**
+ * Marks the findings that directives silence (setting `suppressed`) and
+ * returns unused-ignore findings for directives that silenced nothing.
+ * `ranRules` are the rules that actually ran on this file: a directive for a
+ * rule that is turned off is not called unused.
+ */
+export function applyDirectives(file: string, findings: Finding[], directives: Directive[], ranRules: ReadonlySet<string>, knownRules: ReadonlySet<string>): Finding[] {
+  for (const f of findings) {
+    for (const d of directives) {
+      const id = directiveMatches(d, f);
+      if (!id) continue;
+      d.used.add(id);
+      f.suppressed ??= { kind: "inSource", justification: d.reason };
+    }
+  }
+  const unused: Finding[] = [];
+  for (const d of directives) {
+    const name = d.kind === "nolint" ? "nolint:mapctx" : `mapctx:${d.kind}`;
+    if (d.kind === "nolint") {
+      if (d.used.size === 0 && ranRules.size > 0) unused.push(unusedFinding(file, d, `${name} directive silences no finding on this line`));
+      continue;
+    }
+    if (d.rules.length === 0) {
+      unused.push(unusedFinding(file, d, `${name} directive names no rule; write ${name} <rule-id> <reason>`));
+      continue;
+    }
+    for (const id of d.rules) {
+      if (!knownRules.has(id)) unused.push(unusedFinding(file, d, `${name} directive names unknown rule ${id}`));
+      else if (!d.used.has(id) && ranRules.has(id)) {
+        const where = d.kind === "file-ignore" ? "in this file" : "on its line";
+        unused.push(unusedFinding(file, d, `${name} directive for ${id} silences no finding ${where}`));
+      }
+    }
+  }
+  return unused;
+}
+
+function directiveMatches(d: Directive, f: Finding): string | null {
+  if (d.kind === "nolint") return f.range.start.line === d.targetLine ? "*" : null;
+  if (!d.rules.includes(f.rule)) return null;
+  if (d.kind === "file-ignore") return f.rule;
+  return f.range.start.line === d.targetLine ? f.rule : null;
+}
+
+function unusedFinding(file: string, d: Directive, message: string): Finding {
+  return { file, range: d.range, rule: UNUSED_IGNORE, severity: "hint", message, related: [], fixes: [], tags: ["unnecessary"] };
+}

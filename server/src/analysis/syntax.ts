@@ -1,0 +1,329 @@
+// Small helpers over tree-sitter-go nodes that rules share: ranges, function
+// boundaries, declared names and lock regions. Each walks only what it must.
+import type { Node } from "../parser";
+import type { Range } from "./types";
+
+export function rangeOf(node: Node): Range {
+  return {
+    start: { line: node.startPosition.row, character: node.startPosition.column },
+    end: { line: node.endPosition.row, character: node.endPosition.column },
+  };
+}
+
+/** Range from the start of `a` to the end of `b`. */
+export function spanOf(a: Node, b: Node): Range {
+  return { start: rangeOf(a).start, end: rangeOf(b).end };
+}
+
+export const FUNCTION_TYPES = new Set(["function_declaration", "method_declaration", "func_literal"]);
+
+/** The innermost function (declaration, method or literal) containing the node. */
+export function enclosingFunction(node: Node): Node | null {
+  for (let n = node.parent; n; n = n.parent) {
+    if (FUNCTION_TYPES.has(n.type)) return n;
+  }
+  return null;
+}
+
+/** The outermost function declaration or method containing the node (not a literal). */
+export function enclosingDeclaration(node: Node): Node | null {
+  for (let n = node.parent; n; n = n.parent) {
+    if (n.type === "function_declaration" || n.type === "method_declaration") return n;
+  }
+  return null;
+}
+
+export function functionName(fn: Node): string | null {
+  if (fn.type === "func_literal") return null;
+  return fn.childForFieldName("name")?.text ?? null;
+}
+
+/** The node is in the value of a package-level var or const declaration. */
+export function inPackageInitializer(node: Node): boolean {
+  for (let n = node.parent; n; n = n.parent) {
+    if (FUNCTION_TYPES.has(n.type)) return false;
+    if (n.type === "var_declaration" || n.type === "const_declaration") return n.parent?.type === "source_file";
+  }
+  return false;
+}
+
+/** The `go` statement whose function literal contains the node, stopping at the declaration. */
+export function enclosingGoStatement(node: Node): Node | null {
+  for (let n = node.parent; n; n = n.parent) {
+    if (n.type === "go_statement") return n;
+    if (n.type === "function_declaration" || n.type === "method_declaration") return null;
+  }
+  return null;
+}
+
+/** Unwraps parentheses: `(m)` is `m`. */
+export function unparen(node: Node): Node {
+  let n = node;
+  while (n.type === "parenthesized_expression" && n.namedChildCount === 1) n = n.namedChild(0)!;
+  return n;
+}
+
+/** Names a parameter list declares, with the text of their type. */
+export function parameterTypes(list: Node | null): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!list) return out;
+  for (const decl of list.namedChildren) {
+    if (!decl || (decl.type !== "parameter_declaration" && decl.type !== "variadic_parameter_declaration")) continue;
+    const type = decl.childForFieldName("type")?.text ?? "";
+    for (const name of decl.childrenForFieldName("name")) if (name) out.set(name.text, type);
+  }
+  return out;
+}
+
+/** Parameters and receiver of a function node, with their type text. */
+export function functionParams(fn: Node): Map<string, string> {
+  const out = parameterTypes(fn.childForFieldName("parameters"));
+  if (fn.type === "method_declaration") {
+    for (const [k, v] of parameterTypes(fn.childForFieldName("receiver"))) out.set(k, v);
+  }
+  for (const [k, v] of parameterTypes(fn.childForFieldName("result"))) out.set(k, v);
+  return out;
+}
+
+export interface LocalDecl {
+  name: string;
+  /** The declaring node: parameter_declaration, var_spec, short_var_declaration, range_clause, ... */
+  node: Node;
+  /** Declared type text when written out (`var m map[K]V`, parameters). */
+  typeText?: string;
+  /** The initial value expression when the declaration has one for this name. */
+  value?: Node;
+}
+
+const localsCache = new WeakMap<object, Map<number, LocalDecl[]>>();
+
+/**
+ * Every name the function declares in its own body, parameters, results and
+ * receiver (not those of nested function literals), keyed by name. Walks the
+ * body once with a cursor and caches the result per tree.
+ */
+export function localDeclarations(fn: Node): Map<string, LocalDecl[]> {
+  let perTree = localsCache.get(fn.tree);
+  if (!perTree) {
+    perTree = new Map();
+    localsCache.set(fn.tree, perTree);
+  }
+  const cached = perTree.get(fn.id);
+  if (cached) return groupByName(cached);
+
+  const decls: LocalDecl[] = [];
+  for (const field of ["receiver", "parameters", "result"]) {
+    const list = fn.childForFieldName(field);
+    if (!list) continue;
+    for (const decl of list.namedChildren) {
+      if (!decl) continue;
+      const typeText = decl.childForFieldName("type")?.text;
+      for (const name of decl.childrenForFieldName("name")) if (name) decls.push({ name: name.text, node: decl, typeText });
+    }
+  }
+  const body = fn.childForFieldName("body");
+  if (body) {
+    const cursor = body.walk();
+    try {
+      let more = true;
+      while (more) {
+        const type = cursor.nodeType;
+        let descend = true;
+        if (type === "func_literal") descend = false;
+        else if (type === "short_var_declaration" || type === "var_spec" || type === "range_clause" || type === "const_spec") {
+          collectDecl(cursor.currentNode, decls);
+        } else if (type === "type_switch_statement") {
+          const alias = cursor.currentNode.childForFieldName("alias");
+          if (alias) for (const id of alias.namedChildren) if (id) decls.push({ name: id.text, node: cursor.currentNode });
+        } else if (type === "labeled_statement" || type === "receive_statement") {
+          const n = cursor.currentNode;
+          if (type === "receive_statement" && n.children.some((c) => c?.type === ":=")) {
+            const left = n.childForFieldName("left");
+            if (left) for (const id of left.namedChildren) if (id?.type === "identifier") decls.push({ name: id.text, node: n });
+          }
+        }
+        if (descend && cursor.gotoFirstChild()) continue;
+        while (!cursor.gotoNextSibling()) {
+          if (!cursor.gotoParent() || cursor.currentNode.id === body.id) {
+            more = false;
+            break;
+          }
+        }
+      }
+    } finally {
+      cursor.delete();
+    }
+  }
+  perTree.set(fn.id, decls);
+  return groupByName(decls);
+}
+
+function groupByName(decls: LocalDecl[]): Map<string, LocalDecl[]> {
+  const out = new Map<string, LocalDecl[]>();
+  for (const d of decls) {
+    const list = out.get(d.name);
+    if (list) list.push(d);
+    else out.set(d.name, [d]);
+  }
+  return out;
+}
+
+function collectDecl(node: Node, out: LocalDecl[]): void {
+  if (node.type === "short_var_declaration") {
+    const left = node.childForFieldName("left")?.namedChildren ?? [];
+    const right = node.childForFieldName("right")?.namedChildren ?? [];
+    left.forEach((id, i) => {
+      if (id?.type === "identifier") out.push({ name: id.text, node, value: left.length === right.length ? right[i] ?? undefined : undefined });
+    });
+  } else if (node.type === "var_spec" || node.type === "const_spec") {
+    const typeText = node.childForFieldName("type")?.text;
+    const names = node.childrenForFieldName("name");
+    const values = node.childForFieldName("value")?.namedChildren ?? [];
+    names.forEach((id, i) => {
+      if (id) out.push({ name: id.text, node, typeText, value: names.length === values.length ? values[i] ?? undefined : undefined });
+    });
+  } else if (node.type === "range_clause") {
+    const isDefine = node.children.some((c) => c?.type === ":=");
+    if (!isDefine) return;
+    for (const id of node.childForFieldName("left")?.namedChildren ?? []) if (id?.type === "identifier") out.push({ name: id.text, node });
+  }
+}
+
+/**
+ * Whether `name` is declared by any function that encloses `node` (its own
+ * parameters and locals, and those of outer functions for closures). Scopes
+ * are not tracked inside one function: a declaration anywhere in it counts,
+ * which errs on the side of silence.
+ */
+export function isDeclaredLocally(node: Node, name: string): boolean {
+  for (let fn = enclosingFunction(node); fn; fn = enclosingFunction(fn)) {
+    if (localDeclarations(fn).has(name)) return true;
+  }
+  return false;
+}
+
+/** The closest local declaration of `name` visible from `node` (innermost function first). */
+export function findLocalDeclaration(node: Node, name: string): { fn: Node; decls: LocalDecl[] } | null {
+  for (let fn = enclosingFunction(node); fn; fn = enclosingFunction(fn)) {
+    const decls = localDeclarations(fn).get(name);
+    if (decls) return { fn, decls };
+  }
+  return null;
+}
+
+const LOCK_CALL = /^(.*)\.(R?Lock)\(\)$/;
+const UNLOCK_CALL = /^(.*)\.(R?Unlock)\(\)$/;
+
+/** The call of a statement like `mu.Lock()` or `defer mu.Unlock()`, as [receiver, method]. */
+function lockCall(stmt: Node): { recv: string; method: string; deferred: boolean } | null {
+  let call: Node | null = null;
+  let deferred = false;
+  if (stmt.type === "expression_statement") call = stmt.namedChild(0);
+  else if (stmt.type === "defer_statement") {
+    call = stmt.namedChild(0);
+    deferred = true;
+  }
+  if (!call || call.type !== "call_expression") return null;
+  const text = call.text;
+  if (text.length > 200) return null;
+  const m = LOCK_CALL.exec(text) ?? UNLOCK_CALL.exec(text);
+  if (!m) return null;
+  return { recv: m[1]!, method: m[2]!, deferred };
+}
+
+/** Why a node is considered synchronized, or null when it is not. */
+export type SyncReason = "lock" | "locked-helper" | "init" | "initializer" | "once";
+
+const HOLDS_LOCK_DOC = /\b(hold|holds|held|holding)\b[^.]*\b(lock|mutex|mu)\b|\b(lock|mutex|mu)\b[^.]*\b(held|hold|holds|holding|locked)\b/i;
+
+/**
+ * Whether the access at `node` happens while a lock is held, or where the
+ * language makes it safe: `init`, package initializers, `sync.Once.Do`,
+ * functions named `...Locked` or documented as called with the lock held.
+ */
+export function synchronization(node: Node): SyncReason | null {
+  if (inPackageInitializer(node)) return "initializer";
+  let child = node;
+  for (let n = node.parent; n; child = n, n = n.parent) {
+    if (n.type === "statement_list") {
+      if (lockHeldBefore(n, child)) return "lock";
+    } else if (n.type === "func_literal") {
+      const call = n.parent;
+      // An immediately invoked literal runs where it stands; a literal handed to
+      // a Do method (sync.Once) runs once, under the Once's own lock.
+      if (call?.type === "call_expression" && call.childForFieldName("function")?.id === n) {
+        if (call.parent?.type === "go_statement" || call.parent?.type === "defer_statement") return null;
+        continue;
+      }
+      if (call?.type === "argument_list") {
+        const outer = call.parent;
+        const fnText = outer?.childForFieldName("function")?.text ?? "";
+        if (/\.Do$/.test(fnText)) return "once";
+      }
+      return null;
+    } else if (n.type === "function_declaration" || n.type === "method_declaration") {
+      const name = n.childForFieldName("name")?.text ?? "";
+      if (name === "init" && n.type === "function_declaration") return "init";
+      if (/[lL]ocked$/.test(name)) return "locked-helper";
+      if (HOLDS_LOCK_DOC.test(docComment(n))) return "locked-helper";
+      return null;
+    }
+  }
+  return null;
+}
+
+/** Whether, among the statements before `stmt` in `list`, a Lock/RLock is still held. */
+function lockHeldBefore(list: Node, stmt: Node): boolean {
+  const held = new Map<string, number>();
+  for (const s of list.namedChildren) {
+    if (!s || s.id === stmt.id || s.startIndex >= stmt.startIndex) break;
+    const call = lockCall(s);
+    if (!call) continue;
+    if (call.method === "Lock" || call.method === "RLock") {
+      if (!call.deferred) held.set(call.recv, (held.get(call.recv) ?? 0) + 1);
+    } else if (!call.deferred) {
+      held.set(call.recv, Math.max(0, (held.get(call.recv) ?? 0) - 1));
+    }
+  }
+  for (const count of held.values()) if (count > 0) return true;
+  return false;
+}
+
+/** The text of the `//` comments directly above a declaration. */
+export function docComment(decl: Node): string {
+  const lines: string[] = [];
+  let expectRow = decl.startPosition.row - 1;
+  for (let c = decl.previousSibling; c && c.type === "comment"; c = c.previousSibling) {
+    if (c.endPosition.row !== expectRow) break;
+    lines.unshift(c.text.replace(/^\/\/\s?|^\/\*|\*\/$/g, ""));
+    expectRow = c.startPosition.row - 1;
+  }
+  return lines.join(" ");
+}
+
+/** Whether the node sits inside a loop body within its function. */
+export function enclosingLoop(node: Node, stopAt?: Node): Node | null {
+  for (let n = node.parent; n && n.id !== stopAt?.id; n = n.parent) {
+    if (n.type === "for_statement") return n;
+    if (FUNCTION_TYPES.has(n.type)) return null;
+  }
+  return null;
+}
+
+/** The base identifier of an index or selector chain: `a` for `a.b[c]`. */
+export function rootIdentifier(node: Node): Node | null {
+  let n: Node | null = unparen(node);
+  while (n) {
+    if (n.type === "identifier") return n;
+    if (n.type === "selector_expression") n = n.childForFieldName("operand");
+    else if (n.type === "index_expression") n = n.childForFieldName("operand");
+    else if (n.type === "parenthesized_expression") n = n.namedChild(0);
+    else return null;
+  }
+  return null;
+}
+
+/** Strips one leading `*` and surrounding parentheses from a type text. */
+export function derefType(typeText: string): string {
+  return typeText.replace(/^\(?\*?/, "").replace(/\)$/, "");
+}

@@ -1,0 +1,35 @@
+// The shape every rule has: metadata and docs for users, and a pure detect().
+import type { FileSyntax } from "../analysis/facts";
+import type { PackageFacts } from "../analysis/package";
+import type { RawFinding, Severity } from "../analysis/types";
+
+export interface RuleDocs {
+  /** One line, used as the SARIF short description and in the README table. */
+  title: string;
+  /** Markdown paragraphs for "What it flags". */
+  flags: string;
+  /** Markdown for "Why it matters". */
+  why: string;
+  /** Go code that is flagged. */
+  bad: string;
+  /** The same code written correctly. */
+  good: string;
+  /** Markdown for "Fix": what the quick fixes do, or how to fix it by hand. */
+  fix: string;
+  /** Bullet points for "When it stays silent". */
+  silent: string[];
+}
+
+export interface RuleContext {
+  file: FileSyntax;
+  pkg: PackageFacts;
+}
+
+export interface Rule {
+  id: string;
+  severity: Severity;
+  docs: RuleDocs;
+  /** Prior art: other checkers' equivalents, upstream documentation. */
+  related: string[];
+  detect(ctx: RuleContext): RawFinding[];
+}
