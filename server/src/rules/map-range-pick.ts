@@ -1,0 +1,310 @@
+// Flags `for k, v := range m { ...; break }` (or a return) over a map: a loop that runs at most once to pick an entry.
+// Go map iteration order is unspecified and not uniformly random, so the "picked" entry is neither stable nor fair.
+import type { Node } from "../parser";
+import { classifyValue, type TypeFact } from "../analysis/facts";
+import type { PackageFacts } from "../analysis/package";
+import { derefType, findLocalDeclaration, FUNCTION_TYPES, rangeOf, spanOf, unparen, type LocalDecl } from "../analysis/syntax";
+import type { Range, RawFinding } from "../analysis/types";
+import type { Rule, RuleContext } from "./rule";
+
+/** An expression the syntax shows to be a Go map, and where that map lives. */
+export interface KnownMap {
+  /** The map as messages name it: `counts`, `s.items`, or a short literal text. */
+  name: string;
+  /**
+   * local: a variable or parameter of an enclosing function; package: a
+   * package-level variable; field: a map field of a package struct reached
+   * through a variable; value: a `make(...)` call or a map literal.
+   */
+  kind: "local" | "package" | "field" | "value";
+  /** The root variable's name (`counts`, or `s` for `s.items`). */
+  root: string;
+  /** The function that declares the root variable; null for package-level roots and values. */
+  fn: Node | null;
+  /** The field name for `kind === "field"`. */
+  field?: string;
+  /** Where the map (or the root variable) is declared, for related information. */
+  declRange?: Range;
+}
+
+/** Whether a local declaration gives the name a map type or a map value. */
+export function declIsMap(d: LocalDecl, pkg: PackageFacts): boolean {
+  switch (d.node.type) {
+    case "parameter_declaration":
+      return pkg.isMapType(d.typeText);
+    case "var_spec":
+      if (d.typeText !== undefined) return pkg.isMapType(d.typeText);
+      return d.value !== undefined && classifyValue(d.value, pkg.namedMapTypes).mapType !== undefined;
+    case "short_var_declaration":
+      return d.value !== undefined && classifyValue(d.value, pkg.namedMapTypes).mapType !== undefined;
+    default:
+      return false;
+  }
+}
+
+/** The name node of a declaration for `name`, for related ranges. */
+function declNameRange(d: LocalDecl, name: string): Range {
+  const n = d.node;
+  const ids =
+    n.type === "short_var_declaration"
+      ? (n.childForFieldName("left")?.namedChildren ?? [])
+      : n.type === "var_spec" || n.type === "parameter_declaration"
+        ? n.childrenForFieldName("name")
+        : [];
+  const id = ids.find((i) => i?.text === name);
+  return rangeOf(id ?? n);
+}
+
+/** The plain type name a type text or composite literal refers to: `Server` for `*Server`, `Server{...}`, `&Server{...}`. */
+function typeNameOf(typeText: string | undefined, value: Node | undefined): string | null {
+  let text = typeText;
+  if (text === undefined && value) {
+    let v = unparen(value);
+    if (v.type === "unary_expression" && v.childForFieldName("operator")?.text === "&") v = unparen(v.childForFieldName("operand")!);
+    if (v.type === "composite_literal") text = v.childForFieldName("type")?.text;
+  }
+  if (text === undefined) return null;
+  const name = derefType(text).replace(/\[.*\]$/, "");
+  return /^\w+$/.test(name) ? name : null;
+}
+
+/** The package struct type of variable `id` (a local with a written-out type or a struct literal, or a package var). */
+export function structTypeOf(id: Node, pkg: PackageFacts): { type: TypeFact; fn: Node | null; declRange: Range } | null {
+  const name = id.text;
+  const local = findLocalDeclaration(id, name);
+  let typeName: string | null;
+  let fn: Node | null = null;
+  let declRange: Range;
+  if (local) {
+    if (local.decls.length !== 1) return null;
+    const d = local.decls[0]!;
+    if (d.node.type !== "parameter_declaration" && d.node.type !== "var_spec" && d.node.type !== "short_var_declaration") return null;
+    typeName = typeNameOf(d.typeText, d.value);
+    fn = local.fn;
+    declRange = declNameRange(d, name);
+  } else {
+    const v = pkg.vars.get(name);
+    if (!v) return null;
+    typeName = typeNameOf(v.typeText, undefined) ?? (v.valueText ? (/^&?(\w+)\{/.exec(v.valueText)?.[1] ?? null) : null);
+    declRange = v.range;
+  }
+  const type = typeName ? pkg.types.get(typeName) : undefined;
+  if (!type || type.kind !== "struct") return null;
+  return { type, fn, declRange };
+}
+
+/** Whether `field` of the struct type holds a map. */
+export function isMapField(type: TypeFact, field: string, pkg: PackageFacts): boolean {
+  const f = type.fields.find((x) => x.name === field);
+  return f !== undefined && (f.isMap || pkg.isMapType(f.typeText));
+}
+
+/**
+ * What the expression is known to be, when the syntax shows it is a map:
+ * a local or package map variable, a map-typed parameter, a map field of a
+ * package struct reached through a variable of that struct type, or a
+ * `make(map...)` call or map literal. Null when it cannot tell.
+ */
+export function knownMap(expr: Node, pkg: PackageFacts): KnownMap | null {
+  const e = unparen(expr);
+  if (e.type === "identifier") {
+    const name = e.text;
+    const local = findLocalDeclaration(e, name);
+    if (local) {
+      if (!local.decls.every((d) => declIsMap(d, pkg))) return null;
+      return { name, kind: "local", root: name, fn: local.fn, declRange: declNameRange(local.decls[0]!, name) };
+    }
+    const v = pkg.mapVar(name);
+    return v ? { name, kind: "package", root: name, fn: null, declRange: v.range } : null;
+  }
+  if (e.type === "selector_expression") {
+    const operand = unparen(e.childForFieldName("operand")!);
+    const field = e.childForFieldName("field")?.text;
+    if (operand.type !== "identifier" || !field) return null;
+    const st = structTypeOf(operand, pkg);
+    if (!st || !isMapField(st.type, field, pkg)) return null;
+    return { name: `${operand.text}.${field}`, kind: "field", root: operand.text, fn: st.fn, field, declRange: st.declRange };
+  }
+  if (e.type === "call_expression" || e.type === "composite_literal") {
+    if (classifyValue(e, pkg.namedMapTypes).mapType === undefined) return null;
+    const text = e.text.replace(/\s+/g, " ");
+    return { name: text.length > 40 ? `${text.slice(0, 37)}...` : text, kind: "value", root: "", fn: null };
+  }
+  return null;
+}
+
+/** Escapes text for use inside a regular expression. */
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Whether a length check makes the loop's single iteration deterministic: the
+ * loop sits under `if len(m) == 1`, in the `else` of `if len(m) != 1`, in
+ * `case 1:` of `switch len(m)`, or after an `if len(m) != 1 { ... }` (or
+ * `> 1`) that leaves early.
+ */
+function lengthGuarded(loop: Node, mapText: string): boolean {
+  const len = `len\\(\\s*${escapeRe(mapText)}\\s*\\)`;
+  const one = new RegExp(`${len}\\s*(==\\s*1|<=\\s*1|<\\s*2)\\b|\\b1\\s*==\\s*${len}`);
+  const notOne = new RegExp(`${len}\\s*(!=\\s*1|>\\s*1|>=\\s*2)\\b|\\b1\\s*(!=|<)\\s*${len}`);
+  let child = loop;
+  for (let n = loop.parent; n && !FUNCTION_TYPES.has(n.type); child = n, n = n.parent) {
+    if (n.type === "if_statement") {
+      const cond = n.childForFieldName("condition")?.text ?? "";
+      if (n.childForFieldName("consequence")?.id === child && one.test(cond)) return true;
+      if (n.childForFieldName("alternative")?.id === child && notOne.test(cond)) return true;
+    } else if (n.type === "expression_case") {
+      const sw = n.parent;
+      const value = sw?.type === "expression_switch_statement" ? (sw.childForFieldName("value")?.text ?? "") : "";
+      if (new RegExp(`^${len}$`).test(value) && /^1$/.test(n.childForFieldName("value")?.text ?? "")) return true;
+    } else if (n.type === "statement_list") {
+      for (const s of n.namedChildren) {
+        if (!s || s.startIndex >= child.startIndex) break;
+        if (s.type === "if_statement" && notOne.test(s.childForFieldName("condition")?.text ?? "")) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Whether the subtree holds a `continue` that targets this loop (unlabelled outside inner loops, or naming its label). */
+function continuesLoop(node: Node, label: string | null): boolean {
+  const cursor = node.walk();
+  try {
+    // Depth of inner for statements entered, so unlabelled continues there belong to them.
+    const innerLoops: number[] = [];
+    let depth = 0;
+    for (;;) {
+      const type = cursor.nodeType;
+      let descend = type !== "func_literal";
+      if (type === "continue_statement") {
+        const target = cursor.currentNode.namedChild(0)?.text ?? null;
+        if (target === null ? innerLoops.length === 0 : target === label) return true;
+        descend = false;
+      }
+      if (descend && cursor.gotoFirstChild()) {
+        depth++;
+        if (type === "for_statement") innerLoops.push(depth);
+        continue;
+      }
+      for (;;) {
+        if (cursor.gotoNextSibling()) break;
+        if (depth === 0 || !cursor.gotoParent()) return false;
+        if (innerLoops[innerLoops.length - 1] === depth) innerLoops.pop();
+        depth--;
+        if (depth === 0) return false;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** Whether an identifier of `names` occurs in the subtree (nested functions included: they may capture it). */
+export function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
+  if (names.size === 0) return false;
+  const cursor = node.walk();
+  try {
+    let depth = 0;
+    for (;;) {
+      if (cursor.nodeType === "identifier" && names.has(cursor.currentNode.text)) return true;
+      if (cursor.gotoFirstChild()) {
+        depth++;
+        continue;
+      }
+      for (;;) {
+        if (depth === 0) return false;
+        if (cursor.gotoNextSibling()) break;
+        cursor.gotoParent();
+        depth--;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}
+
+/** `delete(...)` or `clear(...)` as a statement. */
+function isDeleteStatement(s: Node): boolean {
+  if (s.type !== "expression_statement") return false;
+  const call = s.namedChild(0);
+  const fn = call?.type === "call_expression" ? call.childForFieldName("function")?.text : undefined;
+  return fn === "delete" || fn === "clear";
+}
+
+export const mapRangePick: Rule = {
+  id: "map-range-pick",
+  severity: "warning",
+  related: [
+    "The Go Programming Language Specification, For statements with range clause: the iteration order over maps is not specified",
+    "Go 1 release notes: map iteration order is randomized, but not uniformly",
+  ],
+  docs: {
+    title: "Loop over a map that picks whichever entry comes first",
+    flags:
+      "A `for k, v := range m` loop over a map whose body ends its first iteration unconditionally: a `break` or `return` that is a top-level statement of the body, with no `continue` before it. Such a loop runs at most once, so it picks one entry of the map. " +
+      "The range expression must be known to be a map: a local or package-level map variable, a map-typed parameter, a map field of a package struct reached through a variable of that struct type (a receiver, parameter or struct literal), or a `make(map...)` call or map literal. " +
+      "The range covers the loop header, from `for` to the end of the range expression.",
+    why:
+      "Go does not specify the iteration order of maps. The runtime starts each range loop at a random bucket and offset, which changes the result from run to run, but the choice is not uniformly random either: entries in the same bucket or after a long run of empty slots come up more often. " +
+      "Code that takes \"the first\" entry is therefore neither deterministic (tests flake, output differs between runs) nor a fair random choice (load balancing and sampling are biased).",
+    bad: `func anyBackend(backends map[string]*Backend) *Backend {
+\tfor _, b := range backends {
+\t\treturn b
+\t}
+\treturn nil
+}`,
+    good: `func anyBackend(backends map[string]*Backend) *Backend {
+\tif len(backends) == 0 {
+\t\treturn nil
+\t}
+\tnames := make([]string, 0, len(backends))
+\tfor name := range backends {
+\t\tnames = append(names, name)
+\t}
+\tsort.Strings(names)
+\treturn backends[names[rand.Intn(len(names))]] // or names[0] for a stable choice
+}`,
+    fix: "Choose explicitly: collect the keys, then sort them for a deterministic choice (`names[0]`) or draw one with `rand.Intn(len(names))` for a uniform random one. When the map always holds exactly one entry, say so with a `len(m) == 1` check around the loop.",
+    silent: [
+      "ranging over slices, arrays, strings, channels, or anything not known to be a map (`for _, x := range s { return x }` over a slice is the ordinary way to take its first element)",
+      "loops whose `break` or `return` is conditional (searching, not picking), or that can `continue` before it",
+      "loops under `if len(m) == 1`, in `case 1:` of `switch len(m)`, or after `if len(m) != 1 { ... }`: with one entry the pick is deterministic",
+      "draining or evicting: a body that only deletes (`delete(m, k)` or `clear(m)`) before its `break`",
+      "emptiness checks: the loop variables are not used in the body (`for range m { nonEmpty = true; break }`)",
+    ],
+  },
+  detect(ctx: RuleContext): RawFinding[] {
+    const out: RawFinding[] = [];
+    for (const clause of ctx.file.caps.rangeClauses) {
+      const loop = clause.parent;
+      const right = clause.childForFieldName("right");
+      if (!loop || loop.type !== "for_statement" || !right) continue;
+      const list = loop.childForFieldName("body")?.namedChild(0);
+      if (!list || list.type !== "statement_list") continue;
+      // Cheap syntactic shape first: a top-level break or return ends the first iteration.
+      const stmts = list.namedChildren.filter((s): s is Node => s !== null && s.type !== "comment");
+      const end = stmts.findIndex((s) => s.type === "break_statement" || s.type === "return_statement");
+      if (end < 0) continue;
+      const vars = new Set<string>();
+      for (const id of clause.childForFieldName("left")?.namedChildren ?? []) if (id?.type === "identifier" && id.text !== "_") vars.add(id.text);
+      // Without a loop variable in use, the loop looks at no entry: it checks for emptiness.
+      if (!stmts.some((s) => mentionsAny(s, vars))) continue;
+      const before = stmts.slice(0, end);
+      const terminator = stmts[end]!;
+      if (before.every(isDeleteStatement) && !mentionsAny(terminator, vars)) continue;
+      const label = loop.parent?.type === "labeled_statement" ? (loop.parent.childForFieldName("label")?.text ?? null) : null;
+      if (before.some((s) => continuesLoop(s, label))) continue;
+      const map = knownMap(right, ctx.pkg);
+      if (!map) continue;
+      if (lengthGuarded(loop, unparen(right).text)) continue;
+      out.push({
+        range: spanOf(loop, right),
+        message: `loop over map ${map.name} picks whichever entry comes first; map order is unspecified and not uniformly random`,
+        related: map.declRange && map.kind !== "value" ? [{ file: ctx.file.file, range: map.declRange, message: `${map.root} is declared here` }] : [],
+      });
+    }
+    return out;
+  },
+};
