@@ -23,8 +23,9 @@ export interface KnownMap {
   fn: Node | null;
   /** The field name for `kind === "field"`. */
   field?: string;
-  /** Where the map (or the root variable) is declared, for related information. */
+  /** Where the map (or the root variable) is declared, for related information; the file is unset for locals (the current file). */
   declRange?: Range;
+  declFile?: string;
 }
 
 /** Whether a local declaration gives the name a map type or a map value. */
@@ -69,12 +70,13 @@ function typeNameOf(typeText: string | undefined, value: Node | undefined): stri
 }
 
 /** The package struct type of variable `id` (a local with a written-out type or a struct literal, or a package var). */
-export function structTypeOf(id: Node, pkg: PackageFacts): { type: TypeFact; fn: Node | null; declRange: Range } | null {
+export function structTypeOf(id: Node, pkg: PackageFacts): { type: TypeFact; fn: Node | null; declRange: Range; declFile?: string } | null {
   const name = id.text;
   const local = findLocalDeclaration(id, name);
   let typeName: string | null;
   let fn: Node | null = null;
   let declRange: Range;
+  let declFile: string | undefined;
   if (local) {
     if (local.decls.length !== 1) return null;
     const d = local.decls[0]!;
@@ -87,10 +89,11 @@ export function structTypeOf(id: Node, pkg: PackageFacts): { type: TypeFact; fn:
     if (!v) return null;
     typeName = typeNameOf(v.typeText, undefined) ?? (v.valueText ? (/^&?(\w+)\{/.exec(v.valueText)?.[1] ?? null) : null);
     declRange = v.range;
+    declFile = v.file;
   }
   const type = typeName ? pkg.types.get(typeName) : undefined;
   if (!type || type.kind !== "struct") return null;
-  return { type, fn, declRange };
+  return { type, fn, declRange, declFile };
 }
 
 /** Whether `field` of the struct type holds a map. */
@@ -115,7 +118,7 @@ export function knownMap(expr: Node, pkg: PackageFacts): KnownMap | null {
       return { name, kind: "local", root: name, fn: local.fn, declRange: declNameRange(local.decls[0]!, name) };
     }
     const v = pkg.mapVar(name);
-    return v ? { name, kind: "package", root: name, fn: null, declRange: v.range } : null;
+    return v ? { name, kind: "package", root: name, fn: null, declRange: v.range, declFile: v.file } : null;
   }
   if (e.type === "selector_expression") {
     const operand = unparen(e.childForFieldName("operand")!);
@@ -123,7 +126,7 @@ export function knownMap(expr: Node, pkg: PackageFacts): KnownMap | null {
     if (operand.type !== "identifier" || !field) return null;
     const st = structTypeOf(operand, pkg);
     if (!st || !isMapField(st.type, field, pkg)) return null;
-    return { name: `${operand.text}.${field}`, kind: "field", root: operand.text, fn: st.fn, field, declRange: st.declRange };
+    return { name: `${operand.text}.${field}`, kind: "field", root: operand.text, fn: st.fn, field, declRange: st.declRange, declFile: st.declFile };
   }
   if (e.type === "call_expression" || e.type === "composite_literal") {
     if (classifyValue(e, pkg.namedMapTypes).mapType === undefined) return null;
@@ -172,7 +175,7 @@ function lengthGuarded(loop: Node, mapText: string): boolean {
 function continuesLoop(node: Node, label: string | null): boolean {
   const cursor = node.walk();
   try {
-    // Depth of inner for statements entered, so unlabelled continues there belong to them.
+    // Depths at which an inner for statement's children start: an unlabelled continue below belongs to that loop.
     const innerLoops: number[] = [];
     let depth = 0;
     for (;;) {
@@ -189,11 +192,11 @@ function continuesLoop(node: Node, label: string | null): boolean {
         continue;
       }
       for (;;) {
-        if (cursor.gotoNextSibling()) break;
-        if (depth === 0 || !cursor.gotoParent()) return false;
-        if (innerLoops[innerLoops.length - 1] === depth) innerLoops.pop();
-        depth--;
         if (depth === 0) return false;
+        if (cursor.gotoNextSibling()) break;
+        cursor.gotoParent();
+        depth--;
+        while (innerLoops.length > 0 && innerLoops[innerLoops.length - 1]! > depth) innerLoops.pop();
       }
     }
   } finally {
@@ -302,7 +305,7 @@ export const mapRangePick: Rule = {
       out.push({
         range: spanOf(loop, right),
         message: `loop over map ${map.name} picks whichever entry comes first; map order is unspecified and not uniformly random`,
-        related: map.declRange && map.kind !== "value" ? [{ file: ctx.file.file, range: map.declRange, message: `${map.root} is declared here` }] : [],
+        related: map.declRange && map.kind !== "value" ? [{ file: map.declFile ?? ctx.file.file, range: map.declRange, message: `${map.root} is declared here` }] : [],
       });
     }
     return out;
