@@ -29,7 +29,7 @@ export function parseDirectives(text: string, tree: Tree | null): Directive[] {
     const offset = m.index;
     if (tree) {
       const node = tree.rootNode.descendantForIndex(offset, offset + 2);
-      if (node.type !== "comment" || node.startIndex !== offset) continue;
+      if (!node || node.type !== "comment" || node.startIndex !== offset) continue;
     }
     const lineStart = text.lastIndexOf("\n", offset - 1) + 1;
     const line = countLines(text, offset);

@@ -251,7 +251,7 @@ export function synchronization(node: Node): SyncReason | null {
       const call = n.parent;
       // An immediately invoked literal runs where it stands; a literal handed to
       // a Do method (sync.Once) runs once, under the Once's own lock.
-      if (call?.type === "call_expression" && call.childForFieldName("function")?.id === n) {
+      if (call?.type === "call_expression" && call.childForFieldName("function")?.id === n.id) {
         if (call.parent?.type === "go_statement" || call.parent?.type === "defer_statement") return null;
         continue;
       }
