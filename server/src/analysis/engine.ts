@@ -62,6 +62,23 @@ export function groupByPackage<T extends { summary: FileSummary }>(files: T[]): 
 
 /** Runs the rules on one file of a package whose facts are already built. */
 export function analyzeFile(syntax: FileSyntax, pkg: PackageFacts, opts: AnalysisOptions): AnalysisResult {
+  const { raw, failures, ran } = runRules(syntax, pkg, opts);
+  return { findings: finishFindings(syntax, raw, ran, opts), failures };
+}
+
+export interface RuleRun {
+  /** Findings before suppression directives are applied. */
+  raw: Finding[];
+  failures: RuleFailure[];
+  /** Rules that ran (not turned off) and did not fail. */
+  ran: Set<string>;
+}
+
+/**
+ * The first half of analyzeFile: the rules' findings for the candidates in
+ * `syntax.caps`. The language server runs it on the declarations an edit touched.
+ */
+export function runRules(syntax: FileSyntax, pkg: PackageFacts, opts: AnalysisOptions): RuleRun {
   const raw: Finding[] = [];
   const failures: RuleFailure[] = [];
   const ran = new Set<string>();
@@ -88,6 +105,15 @@ export function analyzeFile(syntax: FileSyntax, pkg: PackageFacts, opts: Analysi
   }
   // A failed rule's directives are not "unused": it simply did not get to run.
   for (const f of failures) ran.delete(f.rule);
+  return { raw, failures, ran };
+}
+
+/**
+ * The second half of analyzeFile: applies the file's suppression directives to
+ * all its raw findings (marking them, so pass copies to keep the originals),
+ * adds unused-ignore findings and sorts.
+ */
+export function finishFindings(syntax: Pick<FileSyntax, "file" | "text" | "tree">, raw: Finding[], ran: ReadonlySet<string>, opts: AnalysisOptions): Finding[] {
   const directives = parseDirectives(syntax.text, syntax.tree);
   const unused = applyDirectives(syntax.file, raw, directives, ran, opts.knownRules);
   const unusedSetting = opts.severityFor?.(UNUSED_IGNORE, syntax.file);
@@ -96,7 +122,7 @@ export function analyzeFile(syntax: FileSyntax, pkg: PackageFacts, opts: Analysi
   }
   const findings = opts.keepSuppressed ? raw : raw.filter((f) => !f.suppressed);
   findings.sort(compareFindings);
-  return { findings, failures };
+  return findings;
 }
 
 /** Parses and analyses the files of one directory; trees are deleted before returning. */

@@ -49,6 +49,8 @@ export interface TypeFact {
   fields: FieldFact[];
   /** Embeds sync.Mutex or sync.RWMutex. */
   embedsMutex: boolean;
+  /** Type texts of embedded fields (`context.Context`, `*Base`). */
+  embeds: string[];
 }
 
 export interface FuncFact {
@@ -75,6 +77,8 @@ export interface FileSummary {
   goLaunched: string[];
   /** Identifiers assigned as a whole (`x = ...`, `x, y = ...`) or whose address is taken, in function bodies. */
   assignedNames: string[];
+  /** Package-level-looking maps written by name (`m[k] = v`, `delete(m, k)`) outside `init`, initializers and `once.Do`. */
+  mapWriteNames: string[];
   /** The file spawns goroutines. */
   hasGo: boolean;
   /** The source has syntax errors (fixes are not offered inside broken code). */
@@ -94,6 +98,8 @@ export interface Captures {
   /** `var m map[K]V` specs inside functions. */
   localMapVars: Node[];
   returnStatements: Node[];
+  /** Offsets of plain `=` operators with no index expression on their left (`x = v`, `x.f = v`); rules resolve the few they need. */
+  plainAssignOps: number[];
 }
 
 /** Method names whose calls are captured; rules that need another name add it here. */
@@ -160,8 +166,34 @@ export function isGenerated(text: string): boolean {
   return !pkg || m.index < pkg.index;
 }
 
-/** Builds the summary and the captures of one parsed file. */
-export function analyzeSyntax(file: string, text: string, tree: Tree): FileSyntax {
+/**
+ * Limits analyzeSyntax to some top-level declarations: the language server
+ * re-analyses only those an edit touched and merges their summaries.
+ */
+export interface SyntaxScope {
+  /** Top-level nodes of the tree, in document order. */
+  decls: readonly Node[];
+  /** Named map types of the whole file (vars in scope may use a type declared outside it). */
+  namedMapTypes: ReadonlySet<string>;
+}
+
+/** Matches of a global regex that start inside one of the sorted spans. */
+function matchesIn(re: RegExp, text: string, spans: readonly (readonly [number, number])[]): () => RegExpExecArray | null {
+  let i = 0;
+  re.lastIndex = spans[0]?.[0] ?? text.length;
+  return () => {
+    while (i < spans.length) {
+      const m = re.exec(text);
+      if (m && m.index < spans[i]![1]) return m;
+      if (!m) return null;
+      if (++i < spans.length) re.lastIndex = spans[i]![0];
+    }
+    return null;
+  };
+}
+
+/** Builds the summary and the captures of one parsed file, or of the declarations in scope. */
+export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: SyntaxScope): FileSyntax {
   const caps: Captures = {
     mapWrites: [],
     goStatements: [],
@@ -170,6 +202,7 @@ export function analyzeSyntax(file: string, text: string, tree: Tree): FileSynta
     keysSelectors: [],
     localMapVars: [],
     returnStatements: [],
+    plainAssignOps: [],
   };
   const assigned = new Set<string>();
   if (!SCANNER || SCANNER_SIZE !== CAPTURED_METHODS.length) {
@@ -178,8 +211,9 @@ export function analyzeSyntax(file: string, text: string, tree: Tree): FileSynta
   }
   const re = SCANNER;
   const root = tree.rootNode;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
+  const spans = scope ? scope.decls.map((d) => [d.startIndex, d.endIndex] as const) : [[0, text.length] as const];
+  const next = matchesIn(re, text, spans);
+  for (let m = next(); m; m = next()) {
     const g = m.groups!;
     if (g.op !== undefined) {
       // Without a `[` before the operator on its line there is no index target:
@@ -188,6 +222,7 @@ export function analyzeSyntax(file: string, text: string, tree: Tree): FileSynta
       const lhs = text.slice(lineStart, m.index);
       if (!lhs.includes("[")) {
         for (const w of lhs.matchAll(/[A-Za-z_]\w*/g)) assigned.add(w[0]);
+        if (g.op === "=") caps.plainAssignOps.push(m.index);
         continue;
       }
       const stmt = root.descendantForIndex(m.index, m.index + m[0].length)?.parent;
@@ -233,8 +268,10 @@ export function analyzeSyntax(file: string, text: string, tree: Tree): FileSynta
       }
     }
   }
-  for (const m of text.matchAll(/&\s*([A-Za-z_]\w*)\b(?!\s*[{.(\[])/g)) assigned.add(m[1]!);
-  const summary = summarize(file, tree.rootNode, caps, assigned);
+  const amp = matchesIn(/&\s*([A-Za-z_]\w*)\b(?!\s*[{.(\[])/g, text, spans);
+  for (let m = amp(); m; m = amp()) assigned.add(m[1]!);
+  const summary = summarize(file, tree.rootNode, caps, assigned, scope);
+  summary.mapWriteNames = mapWriteNames(caps.mapWrites, text);
   return { file, text, tree, summary, caps };
 }
 
@@ -244,7 +281,7 @@ function clip(text: string): string {
   return text.length > 300 ? text.slice(0, 300) : text;
 }
 
-function summarize(file: string, root: Node, caps: Captures, assigned: Set<string>): FileSummary {
+function summarize(file: string, root: Node, caps: Captures, assigned: Set<string>, scope?: SyntaxScope): FileSummary {
   const s: FileSummary = {
     file,
     packageName: "",
@@ -255,12 +292,13 @@ function summarize(file: string, root: Node, caps: Captures, assigned: Set<strin
     funcs: [],
     goLaunched: [],
     assignedNames: [...assigned],
+    mapWriteNames: [],
     hasGo: caps.goStatements.length > 0,
     hasErrors: root.hasError,
   };
-  const namedMapTypes = new Set<string>();
+  const namedMapTypes = new Set<string>(scope?.namedMapTypes);
   const pending: Node[] = [];
-  for (const decl of root.namedChildren) {
+  for (const decl of scope?.decls ?? root.namedChildren) {
     if (!decl) continue;
     switch (decl.type) {
       case "package_clause":
@@ -272,7 +310,10 @@ function summarize(file: string, root: Node, caps: Captures, assigned: Set<strin
           if (!pathNode) continue;
           const importPath = pathNode.text.replace(/^["`]|["`]$/g, "");
           const alias = spec.childForFieldName("name")?.text;
-          const name = alias && alias !== "." && alias !== "_" ? alias : importPath.split("/").pop()!.replace(/^go-|\.v\d+$/g, "");
+          // A major-version suffix (`echo/v4`) is not the package name; the element before it is.
+          const elems = importPath.split("/");
+          const last = elems.length > 1 && /^v\d+$/.test(elems[elems.length - 1]!) ? elems[elems.length - 2]! : elems[elems.length - 1]!;
+          const name = alias && alias !== "." && alias !== "_" ? alias : last.replace(/^go-|\.v\d+$/g, "");
           if (alias !== "_") s.imports[name] = importPath;
         }
         break;
@@ -319,6 +360,84 @@ function summarize(file: string, root: Node, caps: Captures, assigned: Set<strin
     else if (fn.type === "selector_expression") s.goLaunched.push(fn.childForFieldName("field")?.text ?? "");
   }
   return s;
+}
+
+/**
+ * Names of maps written by name outside one-time initialisation (`init`,
+ * package initializers, `once.Do`): such a map keeps changing after start-up.
+ * A function that declares a local of the same name anywhere (found in its
+ * text, which is cheap and errs towards "local") does not count.
+ */
+function mapWriteNames(writes: Node[], text: string): string[] {
+  const names = new Set<string>();
+  const locals = new Set<string>();
+  for (const w of writes) {
+    const target = w.type === "index_expression" ? w.childForFieldName("operand") : w.childForFieldName("arguments")?.namedChild(0);
+    if (target?.type !== "identifier" || names.has(target.text)) continue;
+    let decl: Node | null = null;
+    let once = false;
+    for (let n = w.parent; n; n = n.parent) {
+      if (n.type === "func_literal" && n.parent?.type === "argument_list" && /\.Do$/.test(n.parent.parent?.childForFieldName("function")?.text ?? "")) once = true;
+      if (n.type === "function_declaration" || n.type === "method_declaration") {
+        decl = n;
+        break;
+      }
+    }
+    // Outside any function: a package-level initializer.
+    if (!decl || once || (decl.type === "function_declaration" && decl.childForFieldName("name")?.text === "init")) continue;
+    const key = `${decl.id}:${target.text}`;
+    if (locals.has(key)) continue;
+    if (declaresLocal(decl, target.text, text)) {
+      locals.add(key);
+      continue;
+    }
+    names.add(target.text);
+  }
+  return [...names];
+}
+
+const WORD_CHAR = /\w/;
+
+/**
+ * Whether the function's text declares `name`: in its signature, or in its
+ * body as `name :=` (also `a, name :=`), `var name` or a literal's parameter.
+ * Only the occurrences of the name are examined, on their own line.
+ */
+function declaresLocal(decl: Node, name: string, text: string): boolean {
+  const bodyStart = decl.childForFieldName("body")?.startIndex ?? decl.endIndex;
+  for (let i = text.indexOf(name, decl.startIndex); i >= 0 && i < decl.endIndex; i = text.indexOf(name, i + name.length)) {
+    if (WORD_CHAR.test(text[i - 1] ?? "") || WORD_CHAR.test(text[i + name.length] ?? "")) continue;
+    if (i < bodyStart) return true;
+    const lineEnd = text.indexOf("\n", i);
+    const after = text.slice(i + name.length, lineEnd < 0 ? text.length : lineEnd);
+    if (/^[\w \t,]*:=/.test(after)) return true;
+    const before = text.slice(text.lastIndexOf("\n", i) + 1, i);
+    if (/\bvar\s+[\w \t,]*$|\bfunc\s*\([^)]*$/.test(before)) return true;
+  }
+  return false;
+}
+
+/**
+ * Merges the summaries of a file's declarations (analysed with a SyntaxScope,
+ * in document order) into the file's summary, as if analysed whole. Every
+ * field is listed so that a new one fails to compile here until it is merged.
+ */
+export function mergeSummaries(file: string, parts: readonly FileSummary[], hasErrors: boolean): FileSummary {
+  const unique = (get: (p: FileSummary) => string[]): string[] => [...new Set(parts.flatMap(get))];
+  return {
+    file,
+    packageName: parts.find((p) => p.packageName !== "")?.packageName ?? "",
+    imports: Object.assign({}, ...parts.map((p) => p.imports)) as Record<string, string>,
+    vars: parts.flatMap((p) => p.vars),
+    consts: parts.flatMap((p) => p.consts),
+    types: parts.flatMap((p) => p.types),
+    funcs: parts.flatMap((p) => p.funcs),
+    goLaunched: parts.flatMap((p) => p.goLaunched),
+    assignedNames: unique((p) => p.assignedNames),
+    mapWriteNames: unique((p) => p.mapWriteNames),
+    hasGo: parts.some((p) => p.hasGo),
+    hasErrors,
+  };
 }
 
 /** The specs of a declaration, whether grouped in parentheses or not. */
@@ -393,6 +512,7 @@ function typeFact(file: string, spec: Node): TypeFact | null {
     typeText: type.type === "struct_type" ? "struct" : clip(type.text),
     fields: [],
     embedsMutex: false,
+    embeds: [],
   };
   if (type.type === "struct_type") {
     const list = type.namedChild(0);
@@ -402,6 +522,7 @@ function typeFact(file: string, spec: Node): TypeFact | null {
       const names = field.childrenForFieldName("name");
       if (names.length === 0) {
         if (MUTEX_TYPE.test(ftype)) fact.embedsMutex = true;
+        fact.embeds.push(ftype);
         continue;
       }
       for (const n of names) {

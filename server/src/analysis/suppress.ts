@@ -10,6 +10,8 @@ export interface Directive {
   kind: "ignore" | "file-ignore" | "nolint";
   /** Rule ids named; empty for nolint (all rules). */
   rules: string[];
+  /** For nolint: whether it names mapctx (`//nolint:mapctx`) rather than every linter (`//nolint`). */
+  namesMapctx?: boolean;
   reason: string;
   /** 0-based line the directive applies to (ignore and nolint). */
   targetLine: number;
@@ -38,11 +40,13 @@ export function parseDirectives(text: string, tree: Tree | null): Directive[] {
     let kind: Directive["kind"];
     let rules: string[] = [];
     let reason = "";
+    let namesMapctx = false;
     if (m[1] === "nolint") {
       // `//nolint` alone silences every linter; `//nolint:a,b` only those named.
       const list = /^:([\w,-]+)/.exec(rest);
       if (list && !list[1]!.split(",").includes("mapctx")) continue;
       kind = "nolint";
+      namesMapctx = list !== null;
       reason = rest.replace(/^:[\w,-]+/, "").replace(/^\s*\/\/\s*/, "").trim();
     } else {
       kind = m[1] === "mapctx:ignore" ? "ignore" : "file-ignore";
@@ -56,6 +60,7 @@ export function parseDirectives(text: string, tree: Tree | null): Directive[] {
     out.push({
       kind,
       rules,
+      ...(kind === "nolint" ? { namesMapctx } : {}),
       reason,
       targetLine: ownLine ? line + 1 : line,
       range: { start: { line, character: offset - lineStart }, end: { line, character: endCol } },
@@ -90,7 +95,9 @@ export function applyDirectives(file: string, findings: Finding[], directives: D
   for (const d of directives) {
     const name = d.kind === "nolint" ? "nolint:mapctx" : `mapctx:${d.kind}`;
     if (d.kind === "nolint") {
-      if (d.used.size === 0 && ranRules.size > 0) unused.push(unusedFinding(file, d, `${name} directive silences no finding on this line`));
+      // A bare //nolint is golangci-lint's, usually meant for another linter: only
+      // //nolint:mapctx is ours to call unused.
+      if (d.namesMapctx && d.used.size === 0 && ranRules.size > 0) unused.push(unusedFinding(file, d, `${name} directive silences no finding on this line`));
       continue;
     }
     if (d.rules.length === 0) {

@@ -3,7 +3,17 @@
 import { UNUSED_IGNORE } from "../analysis/suppress";
 import { SEVERITIES } from "../analysis/types";
 import type { Rule } from "./rule";
+import { contextKeyBuiltin } from "./context-key-builtin";
+import { contextStored } from "./context-stored";
+import { contextValueChain } from "./context-value-chain";
+import { contextValueOverwrite } from "./context-value-overwrite";
+import { ginKeysDirect } from "./gin-keys-direct";
 import { globalMapRace } from "./global-map-race";
+import { goroutineMapRace } from "./goroutine-map-race";
+import { mapRangePick } from "./map-range-pick";
+import { nilMapWrite } from "./nil-map-write";
+import { requestDataInGlobal } from "./request-data-in-global";
+import { sharedMapReturn } from "./shared-map-return";
 
 export type { Rule } from "./rule";
 
@@ -25,7 +35,17 @@ function checked(rules: Rule[]): readonly Rule[] {
 }
 
 export const RULES: readonly Rule[] = checked([
+  contextKeyBuiltin,
+  contextStored,
+  contextValueChain,
+  contextValueOverwrite,
+  ginKeysDirect,
   globalMapRace,
+  goroutineMapRace,
+  mapRangePick,
+  nilMapWrite,
+  requestDataInGlobal,
+  sharedMapReturn,
 ]);
 
 /** Ids a configuration or directive may name: the rules plus the engine's own unused-ignore. */

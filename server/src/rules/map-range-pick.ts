@@ -3,8 +3,18 @@
 import type { Node } from "../parser";
 import { classifyValue, type TypeFact } from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
-import { derefType, findLocalDeclaration, FUNCTION_TYPES, rangeOf, spanOf, unparen, type LocalDecl } from "../analysis/syntax";
+import {
+  derefType,
+  findLocalDeclaration,
+  FUNCTION_TYPES,
+  localDeclarations,
+  rangeOf,
+  spanOf,
+  unparen,
+  type LocalDecl,
+} from "../analysis/syntax";
 import type { Range, RawFinding } from "../analysis/types";
+import { writtenMap } from "./global-map-race";
 import type { Rule, RuleContext } from "./rule";
 
 /** An expression the syntax shows to be a Go map, and where that map lives. */
@@ -26,6 +36,8 @@ export interface KnownMap {
   /** Where the map (or the root variable) is declared, for related information; the file is unset for locals (the current file). */
   declRange?: Range;
   declFile?: string;
+  /** The declaring node of a local root variable (var_spec, short_var_declaration, parameter_declaration). */
+  declNode?: Node;
 }
 
 /** Whether a local declaration gives the name a map type or a map value. */
@@ -61,7 +73,8 @@ function typeNameOf(typeText: string | undefined, value: Node | undefined): stri
   let text = typeText;
   if (text === undefined && value) {
     let v = unparen(value);
-    if (v.type === "unary_expression" && v.childForFieldName("operator")?.text === "&") v = unparen(v.childForFieldName("operand")!);
+    if (v.type === "unary_expression" && v.childForFieldName("operator")?.text === "&")
+      v = unparen(v.childForFieldName("operand")!);
     if (v.type === "composite_literal") text = v.childForFieldName("type")?.text;
   }
   if (text === undefined) return null;
@@ -70,30 +83,41 @@ function typeNameOf(typeText: string | undefined, value: Node | undefined): stri
 }
 
 /** The package struct type of variable `id` (a local with a written-out type or a struct literal, or a package var). */
-export function structTypeOf(id: Node, pkg: PackageFacts): { type: TypeFact; fn: Node | null; declRange: Range; declFile?: string } | null {
+export function structTypeOf(
+  id: Node,
+  pkg: PackageFacts,
+): { type: TypeFact; fn: Node | null; declRange: Range; declFile?: string; declNode?: Node } | null {
   const name = id.text;
   const local = findLocalDeclaration(id, name);
   let typeName: string | null;
   let fn: Node | null = null;
   let declRange: Range;
   let declFile: string | undefined;
+  let declNode: Node | undefined;
   if (local) {
     if (local.decls.length !== 1) return null;
     const d = local.decls[0]!;
-    if (d.node.type !== "parameter_declaration" && d.node.type !== "var_spec" && d.node.type !== "short_var_declaration") return null;
+    if (
+      d.node.type !== "parameter_declaration" &&
+      d.node.type !== "var_spec" &&
+      d.node.type !== "short_var_declaration"
+    )
+      return null;
     typeName = typeNameOf(d.typeText, d.value);
     fn = local.fn;
     declRange = declNameRange(d, name);
+    declNode = d.node;
   } else {
     const v = pkg.vars.get(name);
     if (!v) return null;
-    typeName = typeNameOf(v.typeText, undefined) ?? (v.valueText ? (/^&?(\w+)\{/.exec(v.valueText)?.[1] ?? null) : null);
+    typeName =
+      typeNameOf(v.typeText, undefined) ?? (v.valueText ? (/^&?(\w+)\{/.exec(v.valueText)?.[1] ?? null) : null);
     declRange = v.range;
     declFile = v.file;
   }
   const type = typeName ? pkg.types.get(typeName) : undefined;
   if (!type || type.kind !== "struct") return null;
-  return { type, fn, declRange, declFile };
+  return { type, fn, declRange, declFile, declNode };
 }
 
 /** Whether `field` of the struct type holds a map. */
@@ -115,7 +139,14 @@ export function knownMap(expr: Node, pkg: PackageFacts): KnownMap | null {
     const local = findLocalDeclaration(e, name);
     if (local) {
       if (!local.decls.every((d) => declIsMap(d, pkg))) return null;
-      return { name, kind: "local", root: name, fn: local.fn, declRange: declNameRange(local.decls[0]!, name) };
+      return {
+        name,
+        kind: "local",
+        root: name,
+        fn: local.fn,
+        declRange: declNameRange(local.decls[0]!, name),
+        declNode: local.decls[0]!.node,
+      };
     }
     const v = pkg.mapVar(name);
     return v ? { name, kind: "package", root: name, fn: null, declRange: v.range, declFile: v.file } : null;
@@ -126,7 +157,16 @@ export function knownMap(expr: Node, pkg: PackageFacts): KnownMap | null {
     if (operand.type !== "identifier" || !field) return null;
     const st = structTypeOf(operand, pkg);
     if (!st || !isMapField(st.type, field, pkg)) return null;
-    return { name: `${operand.text}.${field}`, kind: "field", root: operand.text, fn: st.fn, field, declRange: st.declRange, declFile: st.declFile };
+    return {
+      name: `${operand.text}.${field}`,
+      kind: "field",
+      root: operand.text,
+      fn: st.fn,
+      field,
+      declRange: st.declRange,
+      declFile: st.declFile,
+      declNode: st.declNode,
+    };
   }
   if (e.type === "call_expression" || e.type === "composite_literal") {
     if (classifyValue(e, pkg.namedMapTypes).mapType === undefined) return null;
@@ -155,16 +195,22 @@ function lengthGuarded(loop: Node, mapText: string): boolean {
   for (let n = loop.parent; n && !FUNCTION_TYPES.has(n.type); child = n, n = n.parent) {
     if (n.type === "if_statement") {
       const cond = n.childForFieldName("condition")?.text ?? "";
-      if (n.childForFieldName("consequence")?.id === child && one.test(cond)) return true;
-      if (n.childForFieldName("alternative")?.id === child && notOne.test(cond)) return true;
+      if (n.childForFieldName("consequence")?.id === child.id && one.test(cond)) return true;
+      if (n.childForFieldName("alternative")?.id === child.id && notOne.test(cond)) return true;
     } else if (n.type === "expression_case") {
       const sw = n.parent;
       const value = sw?.type === "expression_switch_statement" ? (sw.childForFieldName("value")?.text ?? "") : "";
-      if (new RegExp(`^${len}$`).test(value) && /^1$/.test(n.childForFieldName("value")?.text ?? "")) return true;
+      const caseValue = n.childForFieldName("value")?.text ?? "";
+      if (new RegExp(`^${len}$`).test(value) && /^1$/.test(caseValue)) return true;
+      // A tagless switch: `case len(m) == 1:`.
+      if (value === "" && one.test(caseValue)) return true;
     } else if (n.type === "statement_list") {
       for (const s of n.namedChildren) {
         if (!s || s.startIndex >= child.startIndex) break;
-        if (s.type === "if_statement" && notOne.test(s.childForFieldName("condition")?.text ?? "")) return true;
+        // Any condition of an if / else-if chain before the loop: `if len(m) == 0 {...} else if len(m) > 1 {...}`.
+        for (let cond: Node | null = s; cond?.type === "if_statement"; cond = cond.childForFieldName("alternative")) {
+          if (notOne.test(cond.childForFieldName("condition")?.text ?? "")) return true;
+        }
       }
     }
   }
@@ -236,12 +282,42 @@ function isDeleteStatement(s: Node): boolean {
   return fn === "delete" || fn === "clear";
 }
 
+const BREAK_OR_RETURN = /\b(break|return)\b/;
+
+/** A map composite literal with at most one entry. */
+function singleEntryLiteral(node: Node | undefined): boolean {
+  const lit = node ? unparen(node) : null;
+  if (lit?.type !== "composite_literal") return false;
+  const entries = lit.childForFieldName("body")?.namedChildren.filter((c) => c?.type !== "comment") ?? [];
+  return entries.length <= 1;
+}
+
+/**
+ * Whether the map holds at most one entry wherever the loop runs: a literal
+ * with one entry, or a local built from one that the function never writes
+ * or reassigns. Then the pick is deterministic.
+ */
+function singleEntryMap(range: Node, map: KnownMap, ctx: RuleContext): boolean {
+  if (map.kind === "value") return singleEntryLiteral(range);
+  if (map.kind !== "local" || !map.fn) return false;
+  const decls = localDeclarations(map.fn).get(map.root);
+  if (decls?.length !== 1 || !singleEntryLiteral(decls[0]!.value)) return false;
+  const fn = map.fn;
+  for (const w of ctx.file.caps.mapWrites) {
+    if (w.startIndex < fn.startIndex || w.endIndex > fn.endIndex) continue;
+    if (writtenMap(w)?.text === map.root) return false;
+  }
+  const body = ctx.file.text.slice(fn.startIndex, fn.endIndex);
+  return !new RegExp(`\\b${map.root}\\s*=[^=]|&\\s*${map.root}\\b`).test(body);
+}
+
 export const mapRangePick: Rule = {
   id: "map-range-pick",
   severity: "warning",
   related: [
-    "The Go Programming Language Specification, For statements with range clause: the iteration order over maps is not specified",
-    "Go 1 release notes: map iteration order is randomized, but not uniformly",
+    "The Go Programming Language Specification, For statements: the iteration order over maps is not specified",
+    "golang/go#66361 (cmd/compile: special case getting a random map entry?): the runtime makes no promise of a uniform choice",
+    "weaveworks/mesh#122: a random-neighbour pick built on map order chose the first-added of two peers about 90% of the time",
   ],
   docs: {
     title: "Loop over a map that picks whichever entry comes first",
@@ -250,8 +326,8 @@ export const mapRangePick: Rule = {
       "The range expression must be known to be a map: a local or package-level map variable, a map-typed parameter, a map field of a package struct reached through a variable of that struct type (a receiver, parameter or struct literal), or a `make(map...)` call or map literal. " +
       "The range covers the loop header, from `for` to the end of the range expression.",
     why:
-      "Go does not specify the iteration order of maps. The runtime starts each range loop at a random bucket and offset, which changes the result from run to run, but the choice is not uniformly random either: entries in the same bucket or after a long run of empty slots come up more often. " +
-      "Code that takes \"the first\" entry is therefore neither deterministic (tests flake, output differs between runs) nor a fair random choice (load balancing and sampling are biased).",
+      "Go does not specify the iteration order of maps. The runtime starts each range loop at a randomly chosen position, so the result changes from run to run, but the choice is not uniformly random either: an entry that follows empty slots (for example the only entry of a sparsely filled bucket) comes first far more often than its neighbours, and small maps are the most skewed. " +
+      'Code that takes "the first" entry is therefore neither deterministic (tests flake, output differs between runs) nor a fair random choice (load balancing and sampling are biased).',
     bad: `func anyBackend(backends map[string]*Backend) *Backend {
 \tfor _, b := range backends {
 \t\treturn b
@@ -273,39 +349,50 @@ export const mapRangePick: Rule = {
     silent: [
       "ranging over slices, arrays, strings, channels, or anything not known to be a map (`for _, x := range s { return x }` over a slice is the ordinary way to take its first element)",
       "loops whose `break` or `return` is conditional (searching, not picking), or that can `continue` before it",
-      "loops under `if len(m) == 1`, in `case 1:` of `switch len(m)`, or after `if len(m) != 1 { ... }`: with one entry the pick is deterministic",
+      "loops under `if len(m) == 1`, in `case 1:` of `switch len(m)` or `case len(m) == 1:`, or after `if len(m) != 1 { ... }` (also `len(m) > 1`, anywhere in an if / else-if chain): with one entry the pick is deterministic",
+      "maps that hold at most one entry: a one-entry literal, or a local built from one that the function never writes, reassigns or takes the address of",
       "draining or evicting: a body that only deletes (`delete(m, k)` or `clear(m)`) before its `break`",
       "emptiness checks: the loop variables are not used in the body (`for range m { nonEmpty = true; break }`)",
     ],
   },
   detect(ctx: RuleContext): RawFinding[] {
     const out: RawFinding[] = [];
+    const text = ctx.file.text;
     for (const clause of ctx.file.caps.rangeClauses) {
       const loop = clause.parent;
+      // Most loops hold neither word: skip them before touching their nodes.
+      if (!loop || !BREAK_OR_RETURN.test(text.slice(clause.endIndex, loop.endIndex))) continue;
       const right = clause.childForFieldName("right");
-      if (!loop || loop.type !== "for_statement" || !right) continue;
-      const list = loop.childForFieldName("body")?.namedChild(0);
-      if (!list || list.type !== "statement_list") continue;
+      // Error recovery in a half-typed loop can pull later statements into its body: its shape is unknown.
+      if (loop.type !== "for_statement" || !right || loop.hasError) continue;
+      // A comment after `{` comes before the statement list among the block's children.
+      const list = loop.childForFieldName("body")?.namedChildren.find((c) => c?.type === "statement_list");
+      if (!list) continue;
       // Cheap syntactic shape first: a top-level break or return ends the first iteration.
       const stmts = list.namedChildren.filter((s): s is Node => s !== null && s.type !== "comment");
       const end = stmts.findIndex((s) => s.type === "break_statement" || s.type === "return_statement");
       if (end < 0) continue;
       const vars = new Set<string>();
-      for (const id of clause.childForFieldName("left")?.namedChildren ?? []) if (id?.type === "identifier" && id.text !== "_") vars.add(id.text);
+      for (const id of clause.childForFieldName("left")?.namedChildren ?? [])
+        if (id?.type === "identifier" && id.text !== "_") vars.add(id.text);
       // Without a loop variable in use, the loop looks at no entry: it checks for emptiness.
       if (!stmts.some((s) => mentionsAny(s, vars))) continue;
       const before = stmts.slice(0, end);
       const terminator = stmts[end]!;
       if (before.every(isDeleteStatement) && !mentionsAny(terminator, vars)) continue;
-      const label = loop.parent?.type === "labeled_statement" ? (loop.parent.childForFieldName("label")?.text ?? null) : null;
+      const label =
+        loop.parent?.type === "labeled_statement" ? (loop.parent.childForFieldName("label")?.text ?? null) : null;
       if (before.some((s) => continuesLoop(s, label))) continue;
       const map = knownMap(right, ctx.pkg);
       if (!map) continue;
-      if (lengthGuarded(loop, unparen(right).text)) continue;
+      if (lengthGuarded(loop, unparen(right).text) || singleEntryMap(right, map, ctx)) continue;
       out.push({
         range: spanOf(loop, right),
         message: `loop over map ${map.name} picks whichever entry comes first; map order is unspecified and not uniformly random`,
-        related: map.declRange && map.kind !== "value" ? [{ file: map.declFile ?? ctx.file.file, range: map.declRange, message: `${map.root} is declared here` }] : [],
+        related:
+          map.declRange && map.kind !== "value"
+            ? [{ file: map.declFile ?? ctx.file.file, range: map.declRange, message: `${map.root} is declared here` }]
+            : [],
       });
     }
     return out;

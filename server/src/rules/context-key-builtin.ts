@@ -1,0 +1,367 @@
+// Flags context.WithValue keys and ctx.Value lookups whose key has a built-in type (string, int, bool, ...).
+// Keys are compared by type and value, so two packages using the key "user" read and overwrite each other's values.
+import type { Node } from "../parser";
+import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
+import { enclosingFunction, localDeclarations, rangeOf, unparen, type LocalDecl } from "../analysis/syntax";
+import type { RawFinding } from "../analysis/types";
+import type { Rule, RuleContext } from "./rule";
+
+/** Import paths of packages whose WithValue/Background/... are the standard context functions. */
+const CONTEXT_PATHS = new Set(["context", "golang.org/x/net/context"]);
+
+/** Functions of package context that return a context derived from (or as) a fresh one. */
+const CONTEXT_CONSTRUCTORS = new Set(["Background", "TODO", "WithValue", "WithoutCancel"]);
+/** Functions of package context that return `(ctx, cancel)` derived from their first argument. */
+const CONTEXT_DERIVERS = new Set([
+  "WithCancel",
+  "WithCancelCause",
+  "WithTimeout",
+  "WithTimeoutCause",
+  "WithDeadline",
+  "WithDeadlineCause",
+]);
+
+const BUILTIN_TYPES = new Set([
+  "string",
+  "bool",
+  "int",
+  "int8",
+  "int16",
+  "int32",
+  "int64",
+  "uint",
+  "uint8",
+  "uint16",
+  "uint32",
+  "uint64",
+  "uintptr",
+  "byte",
+  "rune",
+  "float32",
+  "float64",
+  "complex64",
+  "complex128",
+]);
+
+const LITERAL_TYPES: Record<string, string> = {
+  interpreted_string_literal: "string",
+  raw_string_literal: "string",
+  int_literal: "int",
+  float_literal: "float64",
+  imaginary_literal: "complex128",
+  rune_literal: "rune",
+  true: "bool",
+  false: "bool",
+  iota: "int",
+};
+
+/** Scopes a declaration can live in: the nearest of these above a declaring node bounds where its name is visible. */
+const SCOPES = new Set([
+  "block",
+  "if_statement",
+  "for_statement",
+  "expression_switch_statement",
+  "type_switch_statement",
+  "expression_case",
+  "type_case",
+  "default_case",
+  "communication_case",
+  "func_literal",
+  "function_declaration",
+  "method_declaration",
+]);
+
+function contains(outer: Node, inner: Node): boolean {
+  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+}
+
+function isAnyType(typeText: string | undefined): boolean {
+  return typeText === "any" || (typeText !== undefined && /^interface\s*\{\s*\}$/.test(typeText));
+}
+
+export function isContextTypeText(typeText: string | undefined, imports: Record<string, string>): boolean {
+  const m = typeText ? /^(\w+)\.Context$/.exec(typeText) : null;
+  return !!m && CONTEXT_PATHS.has(imports[m[1]!] ?? "");
+}
+
+/**
+ * The local declaration `use` refers to: the latest one of that name, declared
+ * before the use, whose scope contains the use, searching enclosing functions
+ * outwards. Null when the name is not declared locally (package level or unknown).
+ */
+export function declarationOf(use: Node, name: string): LocalDecl | null {
+  for (let fn = enclosingFunction(use); fn; fn = enclosingFunction(fn)) {
+    const decls = localDeclarations(fn).get(name);
+    if (!decls) continue;
+    let best: LocalDecl | null = null;
+    for (const d of decls) {
+      if (d.node.startIndex >= use.startIndex) continue;
+      let scope: Node | null = d.node.parent;
+      while (scope && !SCOPES.has(scope.type)) scope = scope.parent;
+      if (scope && !contains(scope, use)) continue;
+      if (!best || d.node.startIndex >= best.node.startIndex) best = d;
+    }
+    if (best) return best;
+  }
+  return null;
+}
+
+/** The type text written for an identifier at `use`: its parameter or var type, or a package var's type. */
+export function declaredType(use: Node, name: string, ctx: RuleContext): string | undefined {
+  const local = declarationOf(use, name);
+  if (local) return local.typeText;
+  return ctx.pkg.vars.get(name)?.typeText;
+}
+
+/** For `<alias>.F(...)` calls where alias imports package context (and is not shadowed), F; otherwise null. */
+export function contextFunction(call: Node, ctx: RuleContext): string | null {
+  if (call.type !== "call_expression") return null;
+  const fn = call.childForFieldName("function");
+  if (fn?.type !== "selector_expression") return null;
+  const operand = fn.childForFieldName("operand");
+  if (operand?.type !== "identifier" || !CONTEXT_PATHS.has(ctx.file.summary.imports[operand.text] ?? "")) return null;
+  if (declarationOf(call, operand.text)) return null;
+  return fn.childForFieldName("field")?.text ?? null;
+}
+
+/** The arguments of a call, without comments. */
+export function callArgs(call: Node): Node[] {
+  return (call.childForFieldName("arguments")?.namedChildren ?? []).filter(
+    (a): a is Node => !!a && a.type !== "comment",
+  );
+}
+
+/** Whether `expr` is `r.Context()` on a request: `*http.Request`, gin/gee's `c.Request`, echo's `c.Request()`. */
+export function isRequestContext(expr: Node, ctx: RuleContext): boolean {
+  const e = unparen(expr);
+  if (e.type !== "call_expression" || callArgs(e).length !== 0) return false;
+  const fn = e.childForFieldName("function");
+  if (fn?.type !== "selector_expression" || fn.childForFieldName("field")?.text !== "Context") return false;
+  const recv = unparen(fn.childForFieldName("operand")!);
+  const imports = ctx.file.summary.imports;
+  if (recv.type === "identifier") {
+    const t = declaredType(recv, recv.text, ctx);
+    return t !== undefined && isHttpRequestType(t, imports);
+  }
+  // c.Request (gin, gee) and c.Request() (echo) are the *http.Request of a framework context.
+  const sel =
+    recv.type === "call_expression" && callArgs(recv).length === 0 ? recv.childForFieldName("function") : recv;
+  if (sel?.type !== "selector_expression" || sel.childForFieldName("field")?.text !== "Request") return false;
+  const c = unparen(sel.childForFieldName("operand")!);
+  if (c.type !== "identifier") return false;
+  const t = declaredType(c, c.text, ctx);
+  const fw = t ? frameworkOf(t, imports) : null;
+  if (recv.type === "call_expression") return fw === "echo";
+  return fw === "gin" || fw === "gee";
+}
+
+/**
+ * Whether `expr` is known to be a context.Context: a parameter or variable of
+ * that type, `r.Context()` on a request, or a variable assigned from
+ * context.Background/TODO/WithValue/WithCancel/... or from `r.Context()`.
+ */
+export function isKnownContext(expr: Node, ctx: RuleContext, depth = 0): boolean {
+  if (depth > 8) return false;
+  const e = unparen(expr);
+  const imports = ctx.file.summary.imports;
+  if (e.type === "identifier") {
+    const local = declarationOf(e, e.text);
+    if (!local) return isContextTypeText(ctx.pkg.vars.get(e.text)?.typeText, imports);
+    if (local.typeText !== undefined) return isContextTypeText(local.typeText, imports);
+    if (local.value) return isKnownContext(local.value, ctx, depth + 1);
+    // ctx, cancel := context.WithCancel(parent)
+    if (local.node.type === "short_var_declaration") {
+      const left = local.node.childForFieldName("left")?.namedChildren ?? [];
+      const right = local.node.childForFieldName("right")?.namedChildren ?? [];
+      if (right.length === 1 && left[0]?.text === e.text) {
+        const f = contextFunction(right[0]!, ctx);
+        return f !== null && CONTEXT_DERIVERS.has(f);
+      }
+    }
+    return false;
+  }
+  if (e.type === "call_expression") {
+    const f = contextFunction(e, ctx);
+    if (f) return CONTEXT_CONSTRUCTORS.has(f);
+    return isRequestContext(e, ctx);
+  }
+  return false;
+}
+
+export interface BuiltinKey {
+  /** The built-in type the key has (its dynamic type for keys declared `any`). */
+  type: string;
+  /** The key declared `any`/`interface{}` holds it. */
+  viaAny: boolean;
+}
+
+function classifyText(text: string | undefined, depth: number): BuiltinKey | null {
+  if (!text || depth > 8) return null;
+  const t = text.trim();
+  if (/^"(?:[^"\\\n]|\\.)*"$/.test(t) || /^`[^`]*`$/.test(t)) return { type: "string", viaAny: false };
+  if (/^'(?:[^'\\\n]|\\.)+'$/.test(t)) return { type: "rune", viaAny: false };
+  if (t === "true" || t === "false") return { type: "bool", viaAny: false };
+  if (t === "iota" || /^(?:0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]*|[1-9][0-9_]*)$/.test(t))
+    return { type: "int", viaAny: false };
+  if (/^(?:\d[\d_]*\.[\d_]*|\.\d[\d_]*|\d[\d_]*)(?:[eE][+-]?\d+)?$/.test(t)) return { type: "float64", viaAny: false };
+  const conv = /^(\w+)\(([\s\S]*)\)$/.exec(t);
+  if (conv && BUILTIN_TYPES.has(conv[1]!)) return { type: conv[1]!, viaAny: false };
+  if (conv && conv[1] === "any") {
+    const inner = classifyText(conv[2], depth + 1);
+    return inner ? { type: inner.type, viaAny: true } : null;
+  }
+  return null;
+}
+
+/** The built-in type a declared name has, from its written type and value. */
+function fromDeclaration(
+  typeText: string | undefined,
+  value: () => BuiltinKey | null,
+  isParam: boolean,
+): BuiltinKey | null {
+  if (typeText !== undefined) {
+    if (BUILTIN_TYPES.has(typeText)) return { type: typeText, viaAny: false };
+    // A parameter typed any forwards whatever key its caller chose; a variable
+    // typed any shows its dynamic type in its initial value.
+    if (isAnyType(typeText) && !isParam) {
+      const v = value();
+      return v ? { type: v.type, viaAny: true } : null;
+    }
+    return null;
+  }
+  return value();
+}
+
+/** The built-in type of a key expression, or null when it has a named type or the syntax cannot tell. */
+export function builtinKeyType(expr: Node, ctx: RuleContext, depth = 0): BuiltinKey | null {
+  if (depth > 8) return null;
+  const e = unparen(expr);
+  const lit = LITERAL_TYPES[e.type];
+  if (lit) return { type: lit, viaAny: false };
+  if (e.type === "call_expression") {
+    const fn = e.childForFieldName("function");
+    const args = callArgs(e);
+    if (fn?.type !== "identifier" || args.length !== 1 || declarationOf(e, fn.text) || ctx.pkg.types.has(fn.text))
+      return null;
+    if (BUILTIN_TYPES.has(fn.text)) return { type: fn.text, viaAny: false };
+    if (fn.text === "any") {
+      const inner = builtinKeyType(args[0]!, ctx, depth + 1);
+      return inner ? { type: inner.type, viaAny: true } : null;
+    }
+    return null;
+  }
+  if (e.type === "type_conversion_expression") {
+    const type = e.childForFieldName("type")?.text;
+    const operand = e.childForFieldName("operand");
+    if (!operand) return null;
+    if (isAnyType(type)) {
+      const inner = builtinKeyType(operand, ctx, depth + 1);
+      return inner ? { type: inner.type, viaAny: true } : null;
+    }
+    return type && BUILTIN_TYPES.has(type) ? { type, viaAny: false } : null;
+  }
+  if (e.type !== "identifier") return null;
+  const local = declarationOf(e, e.text);
+  if (local) {
+    const kind = local.node.type;
+    if (kind === "parameter_declaration" || kind === "variadic_parameter_declaration") {
+      return fromDeclaration(local.typeText, () => null, true);
+    }
+    if (kind !== "var_spec" && kind !== "const_spec" && kind !== "short_var_declaration") return null;
+    return fromDeclaration(
+      local.typeText,
+      () => (local.value ? builtinKeyType(local.value, ctx, depth + 1) : null),
+      false,
+    );
+  }
+  const c = ctx.pkg.consts.get(e.text);
+  if (c) return fromDeclaration(c.typeText, () => classifyText(c.valueText, depth + 1), false);
+  const v = ctx.pkg.vars.get(e.text);
+  if (v) return fromDeclaration(v.typeText, () => classifyText(v.valueText, depth + 1), false);
+  return null;
+}
+
+/** How a message names a key: the literal or identifier itself, long expressions clipped. */
+export function keyLabel(key: Node): string {
+  const t = key.text.replace(/\s+/g, " ");
+  return t.length > 40 ? `${t.slice(0, 37)}...` : t;
+}
+
+export const contextKeyBuiltin: Rule = {
+  id: "context-key-builtin",
+  severity: "warning",
+  related: [
+    "staticcheck SA1029: Inappropriate key in call to context.WithValue",
+    "revive context-keys-type",
+    "go vet has no equivalent",
+    'context.WithValue documentation: "The provided key must be comparable and should not be of type string or any other built-in type"',
+  ],
+  docs: {
+    title: "Context key with a built-in type",
+    flags:
+      "The key argument of `context.WithValue(ctx, key, v)`, and of `x.Value(key)` lookups on a value known to be a `context.Context`, when the key has a built-in type: " +
+      'a string, integer, float, rune or bool literal; a conversion such as `string(x)`; a constant or variable, local or package-level, declared with a built-in type or an untyped literal value (`const userKey = "user"`, `var k string`); or a variable declared `any`/`interface{}` whose value is one of those. ' +
+      "A lookup counts when its receiver is a parameter or variable of type `context.Context`, `r.Context()` on an `*http.Request`, `c.Request.Context()` on a gin or gee context, `c.Request().Context()` on an echo context, or a variable assigned from `context.Background()`, `context.TODO()`, `context.WithValue(...)`, `context.WithCancel(...)` and the other `With...` functions.",
+    why:
+      'A context carries values from every layer of a request: middleware, libraries, your handlers. `Value` compares keys by type and value, so every package that uses the string `"user"` as a key shares one slot: a library can read your value or overwrite it without either side noticing. ' +
+      "A key of an unexported named type can only be created inside its own package, so no other code can collide with it. The `context` documentation asks for exactly that.",
+    bad: `const userKey = "user"
+
+func withUser(ctx context.Context, u *User) context.Context {
+\treturn context.WithValue(ctx, userKey, u)
+}
+
+func userFrom(ctx context.Context) *User {
+\tu, _ := ctx.Value("user").(*User)
+\treturn u
+}`,
+    good: `type ctxKey struct{}
+
+func withUser(ctx context.Context, u *User) context.Context {
+\treturn context.WithValue(ctx, ctxKey{}, u)
+}
+
+func userFrom(ctx context.Context) *User {
+\tu, _ := ctx.Value(ctxKey{}).(*User)
+\treturn u
+}`,
+    fix: 'Declare an unexported key type in the package that owns the value (`type ctxKey struct{}`, or `type contextKey string` with `const userKey contextKey = "user"`) and use it in both `WithValue` and `Value`. Other packages should get at the value through accessor functions (`WithUser`, `UserFrom`) rather than the key.',
+    silent: [
+      'keys of named types: `ctxKey{}`, `key("x")`, `const userKey contextKey = "user"` with `type contextKey string`',
+      "keys from other packages (`otherpkg.UserKey`): their type is not visible to a syntactic check",
+      "identifiers whose declaration mapctx cannot see, and struct fields used as keys",
+      "parameters typed `any` or `interface{}`: a helper that forwards its caller's key is not where the key is chosen",
+      '`c.Value("k")` on a gin, echo, gee or fiber context: that is the framework\'s own key-value store, not `context.Context.Value`',
+      "`Value` calls on receivers not known to be a `context.Context`",
+      "`_test.go` files: a key set and read inside a test cannot collide with another package's values",
+    ],
+  },
+  detect(ctx: RuleContext): RawFinding[] {
+    const out: RawFinding[] = [];
+    // A key set and read inside a test never meets another package's values.
+    if (ctx.file.file.endsWith("_test.go")) return out;
+    for (const call of ctx.file.caps.methodCalls) {
+      const fn = call.childForFieldName("function")!;
+      const method = fn.childForFieldName("field")?.text;
+      const args = callArgs(call);
+      let key: Node | undefined;
+      if (method === "WithValue") {
+        if (args.length !== 3 || contextFunction(call, ctx) !== "WithValue") continue;
+        key = args[1];
+      } else if (method === "Value") {
+        if (args.length !== 1) continue;
+        key = args[0];
+      }
+      if (!key) continue;
+      const builtin = builtinKeyType(key, ctx);
+      if (!builtin) continue;
+      if (method === "Value" && !isKnownContext(fn.childForFieldName("operand")!, ctx)) continue;
+      const type = builtin.viaAny ? `dynamic type ${builtin.type}` : `built-in type ${builtin.type}`;
+      out.push({
+        range: rangeOf(key),
+        message: `context key ${keyLabel(key)} has ${type}; values from other packages can collide with it`,
+      });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,396 @@
+// Flags an entry assignment to a map that is certainly still nil: a `var m map[K]V` (or a struct literal's unset
+// map field, or a never-assigned package map) written before anything gives it a value. That write always panics.
+import type { Node } from "../parser";
+import type { PackageFacts } from "../analysis/package";
+import {
+  enclosingDeclaration,
+  enclosingFunction,
+  findLocalDeclaration,
+  isDeclaredLocally,
+  localDeclarations,
+  rangeOf,
+  unparen,
+} from "../analysis/syntax";
+import type { Range, RawFinding } from "../analysis/types";
+import { declIsMap, isMapField } from "./map-range-pick";
+import type { Rule, RuleContext } from "./rule";
+
+/** The `m[k]` is the target of an assignment (`=`, `op=`) or of `++`/`--`: a write that panics on a nil map. */
+function isEntryWrite(index: Node): boolean {
+  const p = index.parent;
+  if (p?.type === "inc_statement" || p?.type === "dec_statement") return true;
+  return (
+    p?.type === "expression_list" &&
+    p.parent?.type === "assignment_statement" &&
+    p.parent.childForFieldName("left")?.id === p.id
+  );
+}
+
+/** The identifier stands where a value is stored into it: `x = ...`, `x, y = ...`, `x := ...` again, `for x = range`, `case x = <-ch`. */
+function isAssignedTo(id: Node): boolean {
+  const list = id.parent;
+  if (list?.type !== "expression_list") return false;
+  const stmt = list.parent;
+  if (!stmt) return false;
+  if (
+    stmt.type === "assignment_statement" ||
+    stmt.type === "short_var_declaration" ||
+    stmt.type === "range_clause" ||
+    stmt.type === "receive_statement"
+  ) {
+    return stmt.childForFieldName("left")?.id === list.id;
+  }
+  return false;
+}
+
+function isAddressTaken(node: Node): boolean {
+  const p = node.parent;
+  return p?.type === "unary_expression" && p.childForFieldName("operator")?.text === "&";
+}
+
+/** A nil map the rule follows: a local variable, or field `field` of a local struct variable. */
+interface NilTarget {
+  fn: Node;
+  declNode: Node;
+  name: string;
+  field?: string;
+}
+
+type Role = "write" | "init" | "other";
+
+/** What an occurrence of the variable does to the map's nil-ness. */
+function roleOf(id: Node, t: NilTarget): { role: Role; node: Node } {
+  const p = id.parent;
+  if (t.field === undefined) {
+    if (p?.type === "index_expression" && p.childForFieldName("operand")?.id === id.id)
+      return { role: isEntryWrite(p) ? "write" : "other", node: p };
+    if (isAssignedTo(id) || isAddressTaken(id)) return { role: "init", node: id };
+    return { role: "other", node: id };
+  }
+  // Field of a struct variable: only plain reads of other fields and entry accesses of this one are harmless;
+  // assignments, address-taking, method calls (which may initialise it) and copies are not.
+  if (p?.type !== "selector_expression" || p.childForFieldName("operand")?.id !== id.id)
+    return { role: "init", node: id };
+  const field = p.childForFieldName("field")?.text;
+  if (p.parent?.type === "call_expression" && p.parent.childForFieldName("function")?.id === p.id)
+    return { role: "init", node: p };
+  if (field !== t.field) return { role: "other", node: p };
+  const idx = p.parent;
+  if (idx?.type === "index_expression" && idx.childForFieldName("operand")?.id === p.id)
+    return { role: isEntryWrite(idx) ? "write" : "other", node: idx };
+  if (isAssignedTo(p) || isAddressTaken(p)) return { role: "init", node: p };
+  return { role: "other", node: p };
+}
+
+/** Whether the node is inside a function literal nested in `fn`. */
+function inClosure(node: Node, fn: Node): boolean {
+  for (let n = node.parent; n && n.id !== fn.id; n = n.parent) if (n.type === "func_literal") return true;
+  return false;
+}
+
+/** The `for` statements around the node, up to `fn`. */
+function loopsAround(node: Node, fn: Node): Node[] {
+  const out: Node[] = [];
+  for (let n = node.parent; n && n.id !== fn.id; n = n.parent) if (n.type === "for_statement") out.push(n);
+  return out;
+}
+
+/**
+ * The first entry write that certainly meets the map still nil: no assignment
+ * (or address-taking) of it comes earlier in the text, none in a loop around
+ * the write, and none in a closure that might run first. With no assignment
+ * at all, every write meets nil, closures included.
+ */
+function firstNilWrite(t: NilTarget, text: string): Node | null {
+  const body = t.fn.childForFieldName("body");
+  if (!body) return null;
+  const writes: Node[] = [];
+  const inits: Node[] = [];
+  // Find the name in the text and map each match to its node: cheaper than
+  // walking the body, and matches in comments or strings map to other nodes.
+  const re = new RegExp(`\\b${t.name}\\b`, "g");
+  re.lastIndex = Math.max(body.startIndex, t.declNode.endIndex);
+  for (let m = re.exec(text); m && m.index < body.endIndex; m = re.exec(text)) {
+    const id = body.descendantForIndex(m.index, m.index + t.name.length);
+    if (!id || id.type !== "identifier" || id.startIndex !== m.index || id.endIndex !== m.index + t.name.length)
+      continue;
+    if (findLocalDeclaration(id, t.name)?.fn.id !== t.fn.id) continue;
+    const r = roleOf(id, t);
+    if (r.role === "write") writes.push(r.node);
+    else if (r.role === "init") inits.push(r.node);
+  }
+  if (writes.length === 0) return null;
+  if (inits.length === 0) return writes[0]!;
+  if (inits.some((i) => inClosure(i, t.fn))) return null;
+  for (const w of writes) {
+    if (inClosure(w, t.fn)) continue;
+    if (inits.some((i) => i.startIndex < w.startIndex)) return null;
+    if (
+      loopsAround(w, t.fn).some((loop) =>
+        inits.some((i) => loop.startIndex <= i.startIndex && i.endIndex <= loop.endIndex),
+      )
+    )
+      continue;
+    return w;
+  }
+  return null;
+}
+
+/** The struct type name and literal of a declaration like `var s T`, `s := T{...}` or `s := &T{...}`; literal is null for a bare var. */
+function structDecl(node: Node, name: string): { typeName: string; literal: Node | null } | null {
+  if (node.type === "var_spec") {
+    const type = node.childForFieldName("type");
+    const value = node.childForFieldName("value");
+    if (type && !value) return /^\w+$/.test(type.text) ? { typeName: type.text, literal: null } : null;
+  }
+  if (node.type !== "var_spec" && node.type !== "short_var_declaration") return null;
+  const left =
+    node.type === "var_spec"
+      ? node.childrenForFieldName("name")
+      : (node.childForFieldName("left")?.namedChildren ?? []);
+  const right = node.childForFieldName(node.type === "var_spec" ? "value" : "right")?.namedChildren ?? [];
+  if (left.length !== right.length) return null;
+  const i = left.findIndex((id) => id?.text === name);
+  let v = i >= 0 ? right[i] : null;
+  if (!v) return null;
+  v = unparen(v);
+  if (v.type === "unary_expression" && v.childForFieldName("operator")?.text === "&")
+    v = unparen(v.childForFieldName("operand")!);
+  if (v.type !== "composite_literal") return null;
+  const typeName = v.childForFieldName("type")?.text ?? "";
+  return /^\w+$/.test(typeName) ? { typeName, literal: v } : null;
+}
+
+/** Whether a struct literal leaves `field` unset (keyed elements only; positional ones set every field). */
+function leavesUnset(literal: Node, field: string): boolean {
+  for (const el of literal.childForFieldName("body")?.namedChildren ?? []) {
+    if (!el || el.type === "comment") continue;
+    if (el.type !== "keyed_element") return false;
+    if (el.childForFieldName("key")?.text === field) return false;
+  }
+  return true;
+}
+
+const IDENT_HEAD = /^[A-Za-z_]\w*$/;
+const SELECTOR_HEAD = /^([A-Za-z_]\w*)\.([A-Za-z_]\w*)$/;
+
+const fieldTypesCache = new WeakMap<PackageFacts, Map<string, string[]>>();
+
+/** Map fields of the package's struct types: field name to the names of the struct types declaring it (once per package). */
+function mapFieldTypes(pkg: PackageFacts): Map<string, string[]> {
+  const cached = fieldTypesCache.get(pkg);
+  if (cached) return cached;
+  const out = new Map<string, string[]>();
+  fieldTypesCache.set(pkg, out);
+  for (const t of pkg.types.values()) {
+    if (t.kind !== "struct") continue;
+    for (const f of t.fields) {
+      if (!f.isMap && !pkg.isMapType(f.typeText)) continue;
+      const list = out.get(f.name);
+      if (list) list.push(t.name);
+      else out.set(f.name, [t.name]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether the declaration's text could declare `root` as one of the struct
+ * types (`var s T`, `s := T{`, `s := &T{`, `var s = T{`): a cheap filter
+ * before resolving declarations, which walks the whole function.
+ */
+function mayDeclareStruct(text: string, root: string, types: string[]): boolean {
+  const t = `(?:${types.join("|")})`;
+  return new RegExp(`\\b${root}\\s*(?::=|=)\\s*&?${t}\\s*\\{|\\bvar\\s+${root}\\s+(?:${t}\\b|=\\s*&?${t}\\s*\\{)`).test(
+    text,
+  );
+}
+
+/** Words of the result lists of the file's functions that declare a map result: candidates for named map results. */
+function namedResultWords(ctx: RuleContext): Set<string> {
+  const out = new Set<string>();
+  const named = [...ctx.pkg.namedMapTypes];
+  for (const f of ctx.file.summary.funcs) {
+    const text = f.resultText;
+    if (!text.startsWith("(") || text.length < 8 || !(text.includes("map[") || named.some((t) => text.includes(t))))
+      continue;
+    for (const w of text.matchAll(/[A-Za-z_]\w*/g)) out.add(w[0]);
+  }
+  return out;
+}
+
+function finding(write: Node, name: string, file: string, declRange: Range, declMessage: string): RawFinding {
+  return {
+    range: rangeOf(write),
+    message: `map ${name} is nil here: assigning to an entry of a nil map panics`,
+    related: [{ file, range: declRange, message: declMessage }],
+  };
+}
+
+export const nilMapWrite: Rule = {
+  id: "nil-map-write",
+  severity: "error",
+  related: [
+    "staticcheck SA5000 (assignment to nil map), which needs the package to type-check",
+    "Go specification, Map types: a nil map is equivalent to an empty map except that no elements may be added",
+  ],
+  docs: {
+    title: "Entry assigned in a map that is certainly nil",
+    flags:
+      "An entry write (`m[k] = v`, `m[k]++`, `m[k] op= v`) to a map that nothing has given a value yet: " +
+      "a local `var m map[K]V` (or `= nil`), or a named result `(m map[K]V)`, written before any assignment to `m` in the text of the function; " +
+      "a field `s.f` of a package struct, where `s` is a local `var s T`, `s := T{...}` or `s := &T{...}` whose literal does not set `f`, written before anything assigns `s.f`, takes its address, calls a method on `s` or passes `s` on; " +
+      "or an unexported package-level `var m map[K]V` with no initializer that no file of the package ever assigns or takes the address of. " +
+      "One finding per map and function: the first write that would panic.",
+    why: "The zero value of a map type is nil. Reading a nil map returns zero values and `delete` on it does nothing, but storing an entry panics with `assignment to entry in nil map`. The declaration looks like it creates a map, so the mistake survives review and crashes the first time the code runs.",
+    bad: `func index(words []string) map[string]int {
+\tvar pos map[string]int
+\tfor i, w := range words {
+\t\tpos[w] = i
+\t}
+\treturn pos
+}`,
+    good: `func index(words []string) map[string]int {
+\tpos := make(map[string]int, len(words))
+\tfor i, w := range words {
+\t\tpos[w] = i
+\t}
+\treturn pos
+}`,
+    fix: "Create the map before the first write: declare it with `m := make(map[K]V)` or a literal `map[K]V{}`, set the field in the struct literal (`T{f: map[K]V{}}`) or in a constructor, and initialise package-level maps in their declaration or in `init`.",
+    silent: [
+      "writes after any assignment to the map in the text of the function (`m = make(...)`, `m, err = load()`, `if m == nil { m = ... }`), even in another branch",
+      "writes in a loop whose body also assigns the map, and maps that a closure may assign or whose address is taken (`json.Unmarshal(data, &m)`)",
+      "`delete(m, k)`, `clear(m)` and reads of a nil map: all are allowed",
+      "struct variables that are passed on, copied or have a method called on them before the write (the callee may initialise the field), and struct literals with positional elements",
+      "exported package-level maps (another package may assign them) and package maps assigned anywhere in the package",
+      "variables whose name is declared more than once in the function (the syntax cannot tell which one is written)",
+    ],
+  },
+  detect(ctx: RuleContext): RawFinding[] {
+    const out: RawFinding[] = [];
+    const file = ctx.file.file;
+    // Local `var m map[K]V` with no value, or `= nil`.
+    for (const spec of ctx.file.caps.localMapVars) {
+      const value = spec.childForFieldName("value");
+      if (value && !value.namedChildren.every((v) => v?.type === "nil")) continue;
+      const fn = enclosingFunction(spec);
+      if (!fn) continue;
+      const fnText = fn.text;
+      for (const id of spec.childrenForFieldName("name")) {
+        // No `name[` in the function: nothing indexes the map, so nothing writes it.
+        if (!id || !new RegExp(`\\b${id.text}\\s*\\[`).test(fnText)) continue;
+        if (localDeclarations(fn).get(id.text)?.length !== 1) continue;
+        const w = firstNilWrite({ fn, declNode: spec, name: id.text }, ctx.file.text);
+        if (w) out.push(finding(w, id.text, file, rangeOf(id), `${id.text} is declared here without a value`));
+      }
+    }
+    const fields = mapFieldTypes(ctx.pkg);
+    const results = namedResultWords(ctx);
+    const seen = new Set<string>();
+    const structFilter = new Map<string, boolean>();
+    const text = ctx.file.text;
+    for (const write of ctx.file.caps.mapWrites) {
+      // The source text before `[` names the operand; most writes are ruled out without touching nodes.
+      const start = write.startIndex;
+      const bracket = text.indexOf("[", start);
+      const head = bracket > start && bracket - start < 120 ? text.slice(start, bracket) : "";
+      const sel = SELECTOR_HEAD.exec(head);
+      if (sel ? !fields.has(sel[2]!) : !IDENT_HEAD.test(head) || (!results.has(head) && !ctx.pkg.mapVar(head)))
+        continue;
+      if (write.type !== "index_expression") continue;
+      const operand = unparen(write.childForFieldName("operand")!);
+      // A named map result: nil until the function assigns it.
+      if (operand.type === "identifier" && results.has(operand.text)) {
+        const local = findLocalDeclaration(write, operand.text);
+        const decl = local?.decls.length === 1 ? local.decls[0]! : null;
+        if (
+          local &&
+          decl &&
+          decl.node.type === "parameter_declaration" &&
+          decl.node.parent?.id === local.fn.childForFieldName("result")?.id &&
+          declIsMap(decl, ctx.pkg)
+        ) {
+          const key = `${decl.node.id}:${operand.text}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const w = firstNilWrite({ fn: local.fn, declNode: decl.node, name: operand.text }, ctx.file.text);
+          const id = decl.node.childrenForFieldName("name").find((n) => n?.text === operand.text);
+          if (w)
+            out.push(
+              finding(
+                w,
+                operand.text,
+                file,
+                rangeOf(id ?? decl.node),
+                `${operand.text} is a named result: nil until the function assigns it`,
+              ),
+            );
+          continue;
+        }
+      }
+      // A map field of a struct variable built in this function.
+      if (operand.type === "selector_expression" && fields.has(operand.childForFieldName("field")?.text ?? "")) {
+        const root = unparen(operand.childForFieldName("operand")!);
+        const field = operand.childForFieldName("field")!.text;
+        if (root.type !== "identifier") continue;
+        const outer = enclosingDeclaration(write);
+        if (!outer) continue;
+        const filterKey = `${outer.id}:${root.text}.${field}`;
+        let may = structFilter.get(filterKey);
+        if (may === undefined)
+          structFilter.set(
+            filterKey,
+            (may = mayDeclareStruct(
+              ctx.file.text.slice(outer.startIndex, outer.endIndex),
+              root.text,
+              fields.get(field)!,
+            )),
+          );
+        if (!may) continue;
+        const local = findLocalDeclaration(write, root.text);
+        if (!local || local.decls.length !== 1) continue;
+        const decl = local.decls[0]!;
+        const key = `${decl.node.id}.${field}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const sd = structDecl(decl.node, root.text);
+        const type = sd ? ctx.pkg.types.get(sd.typeName) : undefined;
+        if (!sd || !type || type.kind !== "struct" || !isMapField(type, field, ctx.pkg)) continue;
+        if (sd.literal && !leavesUnset(sd.literal, field)) continue;
+        const w = firstNilWrite({ fn: local.fn, declNode: decl.node, name: root.text, field }, ctx.file.text);
+        if (w)
+          out.push(
+            finding(
+              w,
+              `${root.text}.${field}`,
+              file,
+              rangeOf(sd.literal ?? decl.node),
+              `${root.text} is built here without ${field}`,
+            ),
+          );
+        continue;
+      }
+      // A package-level map that nothing ever creates.
+      if (operand.type !== "identifier") continue;
+      const name = operand.text;
+      const v = ctx.pkg.mapVar(name);
+      if (
+        !v ||
+        (v.valueKind !== "none" && v.valueKind !== "nil") ||
+        !ctx.pkg.isMapType(v.typeText) ||
+        !isEntryWrite(write)
+      )
+        continue;
+      if (/^[A-Z]/.test(name) || ctx.pkg.assignedNames.has(name)) continue;
+      if (isDeclaredLocally(write, name)) continue;
+      const host = enclosingDeclaration(write) ?? enclosingFunction(write);
+      if (!host) continue;
+      const key = `${host.id}:${name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(finding(write, name, v.file, v.range, `${name} is declared here without a value and never assigned`));
+    }
+    return out;
+  },
+};
