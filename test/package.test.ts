@@ -10,7 +10,7 @@ test("the vsix holds the bundles and both wasm files, and no sources", async () 
     .map((e) => e.slice("extension/".length));
   for (const f of [
     "package.json",
-    "README.md",
+    "readme.md", // vsce stores README.md under this name
     "LICENSE.txt",
     "dist/client.js",
     "dist/server.js",

@@ -45,7 +45,9 @@ function oldest(paths: string[]): number {
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) {
-    throw new Error(`${path.basename(cmd)} ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+    throw new Error(
+      `${path.basename(cmd)} ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`,
+    );
   }
 }
 
@@ -81,16 +83,7 @@ export async function ensureVsix(): Promise<string> {
   return withLock(() => {
     const sources = newest(["server/src", "client/src", "scripts/build.mjs", "package-lock.json"]);
     if (oldest(BUNDLES) <= sources) run(process.execPath, [path.join(ROOT, "scripts", "build.mjs")]);
-    const inputs = newest([
-      ...BUNDLES,
-      "package.json",
-      "README.md",
-      "LICENSE",
-      ".vscodeignore",
-      "grammars",
-      "docs/rules",
-      "dist/web-tree-sitter.wasm",
-    ]);
+    const inputs = newest(["dist", "package.json", "README.md", "LICENSE", ".vscodeignore", "grammars", "docs/rules"]);
     if (oldest([path.relative(ROOT, VSIX)]) <= inputs) {
       run(process.execPath, [require.resolve("@vscode/vsce/vsce"), "package", "--no-dependencies", "--out", VSIX]);
     }

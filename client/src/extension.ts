@@ -12,10 +12,22 @@ import {
 
 const SOURCE = "mapctx";
 const ANALYZE_WORKSPACE = "mapctx/analyzeWorkspace";
+/** The reply of the server's `mapctx/analyzeWorkspace` request. */
+interface AnalyzeResult {
+  files: number;
+  findings: number;
+  cancelled: boolean;
+}
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+/** What activate() returns; the editor tests read the status item through it. */
+export interface MapctxApi {
+  status(): { text: string; detail: string | undefined };
+  readonly onDidChangeStatus: vscode.Event<void>;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<MapctxApi> {
   const output = vscode.window.createOutputChannel("mapctx", { log: true });
   context.subscriptions.push(output);
 
@@ -52,7 +64,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         void vscode.window.showWarningMessage("mapctx: the server is not running");
         return;
       }
-      await languageClient.sendRequest(ANALYZE_WORKSPACE);
+      const r = await languageClient.sendRequest<AnalyzeResult>(ANALYZE_WORKSPACE);
+      const summary = r.cancelled
+        ? "mapctx: the workspace analysis was cancelled"
+        : `mapctx: analysed ${r.files} Go ${r.files === 1 ? "file" : "files"}, ${r.findings} ${r.findings === 1 ? "finding" : "findings"}`;
+      void vscode.window.showInformationMessage(summary);
     }),
   );
 
@@ -62,18 +78,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // The client already logged the cause; the status item shows the stopped state.
     output.error(`mapctx server failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }
+  return {
+    status: () => ({ text: status.item.text, detail: status.item.detail }),
+    onDidChangeStatus: status.onDidChange,
+  };
 }
 
 export async function deactivate(): Promise<void> {
   const c = client;
   client = undefined;
-  if (c && c.state !== State.Stopped) await c.stop();
+  // A server that failed to start has nothing left to stop; shutting down must not throw.
+  if (c && c.state !== State.Stopped) await c.stop().catch(() => undefined);
 }
 
 /** The `{}` language status entry for Go files: server state and the number of mapctx findings. */
 class StatusItem implements vscode.Disposable {
-  private readonly item = vscode.languages.createLanguageStatusItem("mapctx.status", { language: "go" });
-  private readonly disposables: vscode.Disposable[] = [];
+  readonly item = vscode.languages.createLanguageStatusItem("mapctx.status", { language: "go" });
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
   private state = "starting";
   private findings = 0;
   private countTimer: NodeJS.Timeout | undefined;
@@ -113,6 +136,7 @@ class StatusItem implements vscode.Disposable {
     this.item.busy = this.state === "starting";
     this.item.severity =
       this.state === "stopped" ? vscode.LanguageStatusSeverity.Warning : vscode.LanguageStatusSeverity.Information;
+    this.changed.fire();
   }
 
   dispose(): void {
