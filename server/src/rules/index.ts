@@ -4,11 +4,14 @@ import { UNUSED_IGNORE } from "../analysis/suppress";
 import { SEVERITIES } from "../analysis/types";
 import type { Rule } from "./rule";
 import { contextKeyBuiltin } from "./context-key-builtin";
+import { contextNotPropagated } from "./context-not-propagated";
 import { contextStored } from "./context-stored";
 import { contextValueChain } from "./context-value-chain";
 import { contextValueOverwrite } from "./context-value-overwrite";
+import { ginContextInGoroutine } from "./gin-context-in-goroutine";
 import { ginKeysDirect } from "./gin-keys-direct";
 import { globalMapRace } from "./global-map-race";
+import { goroutineCtxLeak } from "./goroutine-ctx-leak";
 import { goroutineMapRace } from "./goroutine-map-race";
 import { mapRangePick } from "./map-range-pick";
 import { nilMapWrite } from "./nil-map-write";
@@ -36,11 +39,14 @@ function checked(rules: Rule[]): readonly Rule[] {
 
 export const RULES: readonly Rule[] = checked([
   contextKeyBuiltin,
+  contextNotPropagated,
   contextStored,
   contextValueChain,
   contextValueOverwrite,
+  ginContextInGoroutine,
   ginKeysDirect,
   globalMapRace,
+  goroutineCtxLeak,
   goroutineMapRace,
   mapRangePick,
   nilMapWrite,

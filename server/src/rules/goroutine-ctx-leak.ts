@@ -1,0 +1,414 @@
+// Flags goroutines started where a context or request is in scope whose loop never ends and never watches ctx.Done().
+// Such a goroutine outlives the request or call that started it: it leaks memory, keeps tickers and connections alive, and piles up with traffic.
+import type { Node } from "../parser";
+import { frameworkOf, isContextType, isHttpRequestType } from "../analysis/frameworks";
+import { enclosingFunction, localDeclarations, rangeOf, unparen, type LocalDecl } from "../analysis/syntax";
+import type { RawFinding, RelatedLocation } from "../analysis/types";
+import { contextFunction, declarationOf, isRequestContext } from "./context-key-builtin";
+import { identifiersNamed } from "./gin-context-in-goroutine";
+import type { Rule, RuleContext } from "./rule";
+
+/** The lifetime a goroutine ignores: a context or request in scope where it starts. */
+interface Lifetime {
+  /** The name in scope (`ctx`, `r`, `c`). */
+  name: string;
+  /** What the goroutine should watch, as code: `ctx.Done()`, `r.Context().Done()`. */
+  done: string;
+  /** The lifetime is a request's (a request or framework context), not a plain context's. */
+  request: boolean;
+  node: Node;
+}
+
+const DERIVERS = new Set([
+  "WithCancel",
+  "WithCancelCause",
+  "WithTimeout",
+  "WithTimeoutCause",
+  "WithDeadline",
+  "WithDeadlineCause",
+]);
+
+function contains(outer: Node, inner: Node): boolean {
+  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+}
+
+/** The lifetime of a parameter from its type text, or null. */
+function paramLifetime(name: string, type: string, node: Node, imports: Record<string, string>): Lifetime | null {
+  if (name === "_") return null;
+  if (isContextType(type, imports)) return { name, done: `${name}.Done()`, request: false, node };
+  if (isHttpRequestType(type, imports)) return { name, done: `${name}.Context().Done()`, request: true, node };
+  switch (frameworkOf(type, imports)) {
+    case "gin":
+    case "gee":
+      return { name, done: `${name}.Request.Context().Done()`, request: true, node };
+    case "echo":
+      return { name, done: `${name}.Request().Context().Done()`, request: true, node };
+    case "fiber":
+      return { name, done: `${name}.UserContext().Done()`, request: true, node };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The context or request in scope at the `go` statement: a parameter of an
+ * enclosing function (a context.Context, *http.Request or framework context),
+ * or a local declared before it from `context.WithCancel/WithTimeout/...` or
+ * `r.Context()`. The innermost function wins, and within it a local (the
+ * latest one: a derived ctx over the parent it came from) over a parameter.
+ */
+function lifetimeAt(go: Node, ctx: RuleContext): Lifetime | null {
+  const imports = ctx.file.summary.imports;
+  const text = ctx.file.text;
+  for (let fn = enclosingFunction(go); fn; fn = enclosingFunction(fn)) {
+    let best: Lifetime | null = null;
+    for (const decl of fn.childForFieldName("parameters")?.namedChildren ?? []) {
+      if (decl?.type !== "parameter_declaration") continue;
+      const type = decl.childForFieldName("type")?.text ?? "";
+      for (const n of decl.childrenForFieldName("name"))
+        best = (n && paramLifetime(n.text, type, decl, imports)) || best;
+    }
+    // Locals are only looked up when the text before the go statement derives a context at all.
+    if (LOCAL_CONTEXT.test(text.slice(fn.startIndex, go.startIndex))) {
+      let bestAt = -1;
+      for (const [name, decls] of localDeclarations(fn)) {
+        if (name === "_") continue;
+        for (const d of decls) {
+          if (
+            d.node.type !== "short_var_declaration" ||
+            d.node.startIndex >= go.startIndex ||
+            d.node.startIndex < bestAt
+          )
+            continue;
+          const left = d.node.childForFieldName("left")?.namedChildren ?? [];
+          const right = d.node.childForFieldName("right")?.namedChildren ?? [];
+          if (right.length !== 1 || left[0]?.text !== name || !right[0] || !inScope(d.node, go)) continue;
+          const f = contextFunction(right[0], ctx);
+          if ((f && DERIVERS.has(f)) || (left.length === 1 && isRequestContext(right[0], ctx))) {
+            best = { name, done: `${name}.Done()`, request: f === null, node: left[0]! };
+            bestAt = d.node.startIndex;
+          }
+        }
+      }
+    }
+    if (best) return best;
+  }
+  return null;
+}
+
+const LOCAL_CONTEXT = /\.(With(Cancel|Timeout|Deadline)\w*|Context)\(/;
+
+/** Whether a short variable declaration's scope (its enclosing block or statement) contains `node`. */
+function inScope(decl: Node, node: Node): boolean {
+  for (let s = decl.parent; s; s = s.parent) {
+    if (s.type === "block" || s.type.endsWith("_statement") || s.type.endsWith("_case") || s.type === "func_literal")
+      return contains(s, node);
+  }
+  return false;
+}
+
+/** Top-level functions and methods of the file by name (cached per tree): the bodies `go f()` and `go x.m()` may run. */
+const declsCache = new WeakMap<object, Map<string, Node[]>>();
+function fileFunctions(root: Node): Map<string, Node[]> {
+  let m = declsCache.get(root.tree);
+  if (!m) {
+    m = new Map();
+    for (const d of root.namedChildren) {
+      if (d?.type !== "function_declaration" && d?.type !== "method_declaration") continue;
+      const name = d.childForFieldName("name")?.text;
+      if (!name) continue;
+      const key = d.type === "method_declaration" ? `.${name}` : name;
+      m.set(key, [...(m.get(key) ?? []), d]);
+    }
+    declsCache.set(root.tree, m);
+  }
+  return m;
+}
+
+/** The body the goroutine runs: its function literal, a local literal it names, or a function of the same file. */
+function goroutineBody(go: Node, ctx: RuleContext): Node | null {
+  const call = go.namedChild(0);
+  const fn = call?.type === "call_expression" ? call.childForFieldName("function") : null;
+  if (!fn) return null;
+  if (fn.type === "func_literal") return fn.childForFieldName("body");
+  const funcs = fileFunctions(ctx.file.tree.rootNode);
+  if (fn.type === "identifier") {
+    const local = declarationOf(fn, fn.text);
+    if (local) return local.value?.type === "func_literal" ? local.value.childForFieldName("body") : null;
+    const decls = funcs.get(fn.text);
+    return decls?.length === 1 ? decls[0]!.childForFieldName("body") : null;
+  }
+  if (fn.type === "selector_expression") {
+    // A method of the file with that name, when it is the only one (receiver types are not resolved).
+    const decls = funcs.get(`.${fn.childForFieldName("field")?.text}`);
+    if (decls?.length !== 1 || funcs.has(fn.childForFieldName("field")?.text ?? "")) return null;
+    return decls[0]!.childForFieldName("body");
+  }
+  return null;
+}
+
+const EXIT_CALL =
+  /^(panic|(os|syscall)\.Exit|runtime\.Goexit|log\.(Fatal|Fatalf|Fatalln|Panic|Panicf|Panicln)|\w+\.(Fatal|Fatalf|FailNow|Skip|Skipf|SkipNow))$/;
+const BREAKABLE = new Set([
+  "for_statement",
+  "expression_switch_statement",
+  "type_switch_statement",
+  "select_statement",
+]);
+
+/**
+ * Whether the loop can end from inside: a `return`, a `break` that leaves it,
+ * a `goto`, or a call that ends the goroutine (`panic`, `runtime.Goexit`,
+ * `log.Fatal`, `t.Fatal`). Closures inside the loop do not count.
+ */
+function loopExits(loop: Node): boolean {
+  const label = loop.parent?.type === "labeled_statement" ? loop.parent.childForFieldName("label")?.text : undefined;
+  const body = loop.childForFieldName("body");
+  if (!body) return true;
+  const stack: [Node, number][] = [[body, 0]];
+  while (stack.length) {
+    const [n, depth] = stack.pop()!;
+    switch (n.type) {
+      case "func_literal":
+        continue;
+      case "return_statement":
+      case "goto_statement":
+        return true;
+      case "break_statement": {
+        const target = n.namedChild(0)?.text;
+        if (target ? target === label : depth === 0) return true;
+        continue;
+      }
+      case "call_expression":
+        if (EXIT_CALL.test(n.childForFieldName("function")?.text ?? "")) return true;
+        break;
+    }
+    const inner = BREAKABLE.has(n.type) ? depth + 1 : depth;
+    for (const c of n.namedChildren) if (c) stack.push([c, inner]);
+  }
+  return false;
+}
+
+const WATCH = /<-\s*[\w.()[\]]*\.Done\(\)|\b\w*(ctx|Ctx|Context\(\))\.Err\(\)/;
+
+/**
+ * Whether the loop watches a context: a receive from `X.Done()`, a
+ * `ctx.Err()` check, or a receive from a local holding `ctx.Done()` (set in
+ * the goroutine before the loop, or in the spawning function before `go`).
+ */
+function watchesContext(loop: Node, body: Node, go: Node): boolean {
+  const text = loop.text;
+  if (WATCH.test(text)) return true;
+  const spawner = enclosingFunction(go);
+  let before = body.text.slice(0, loop.startIndex - body.startIndex);
+  if (spawner) before += "\n" + spawner.text.slice(0, go.startIndex - spawner.startIndex);
+  for (const m of before.matchAll(/(\w+)\s*:?=\s*[\w.()[\]]*\.Done\(\)/g)) {
+    if (new RegExp(`<-\\s*${m[1]}\\b`).test(text)) return true;
+  }
+  return false;
+}
+
+/** How a local channel is used in the function that makes it. */
+interface ChannelUse {
+  closed: boolean;
+  /** Used in a way the rule cannot follow: passed, stored, returned, reassigned. */
+  escapes: boolean;
+  /** Sent on outside the goroutine. */
+  sentOutside: boolean;
+  decl: LocalDecl;
+}
+
+/**
+ * For a channel named at `use` inside the goroutine, its local declaration
+ * from `make(chan ...)` in the spawning code (outside the goroutine), and how
+ * that code uses it; null when it is not such a channel.
+ */
+function localChannel(use: Node, go: Node): ChannelUse | null {
+  if (use.type !== "identifier") return null;
+  const decl = declarationOf(use, use.text);
+  if (!decl || contains(go, decl.node) || !/^make\(\s*(chan|<-\s*chan)\b/.test(decl.value?.text ?? "")) return null;
+  const fn = enclosingFunction(decl.node);
+  if (!fn) return null;
+  const out: ChannelUse = { closed: false, escapes: false, sentOutside: false, decl };
+  for (const id of identifiersNamed(fn, use.text)) {
+    // Other variables of that name, and the declaring name itself, resolve elsewhere.
+    if (declarationOf(id, id.text)?.node.id !== decl.node.id) continue;
+    const p = id.parent!;
+    if (p.type === "send_statement" && p.childForFieldName("channel")?.id === id.id) {
+      if (!contains(go, id)) out.sentOutside = true;
+    } else if (p.type === "unary_expression" && p.childForFieldName("operator")?.text === "<-") {
+      // A receive.
+    } else if (p.type === "range_clause" && p.childForFieldName("right")?.id === id.id) {
+      // A range over it.
+    } else if (
+      p.type === "argument_list" &&
+      /^(close|len|cap)$/.test(p.parent?.childForFieldName("function")?.text ?? "")
+    ) {
+      if (p.parent?.childForFieldName("function")?.text === "close") out.closed = true;
+    } else out.escapes = true;
+  }
+  return out;
+}
+
+/** A statement of the goroutine's body that never ends on its own, with how to describe it. */
+interface Leak {
+  node: Node;
+  what: string;
+}
+
+/** Whether a `for` statement has no condition: `for {}` or `for ;; {}`. */
+function isEndless(loop: Node): boolean {
+  for (const c of loop.namedChildren) {
+    if (!c || c.type === "comment" || c.id === loop.childForFieldName("body")?.id) continue;
+    if (c.type === "for_clause") return !c.childForFieldName("condition");
+    return false;
+  }
+  return true;
+}
+
+/** The range target of a loop that ranges over a ticker: `ticker.C`, `time.Tick(d)`. */
+function tickerOf(right: Node, ctx: RuleContext): boolean {
+  if (right.type === "selector_expression") return right.childForFieldName("field")?.text === "C";
+  if (right.type === "call_expression") {
+    const fn = right.childForFieldName("function");
+    const pkg = fn?.type === "selector_expression" ? fn.childForFieldName("operand") : null;
+    return (
+      pkg?.type === "identifier" &&
+      ctx.file.summary.imports[pkg.text] === "time" &&
+      fn!.childForFieldName("field")?.text === "Tick"
+    );
+  }
+  return false;
+}
+
+function leakOf(stmt: Node, body: Node, go: Node, ctx: RuleContext, life: Lifetime): Leak | null {
+  if (stmt.type === "for_statement") {
+    const clause = stmt.namedChildren.find((c) => c?.type === "range_clause");
+    let what: string;
+    if (clause) {
+      const right = clause.childForFieldName("right");
+      if (!right) return null;
+      const r = unparen(right);
+      if (tickerOf(r, ctx)) what = `ranges over ${r.text}, which never closes,`;
+      else {
+        const ch = localChannel(r, go);
+        if (!ch || ch.closed || ch.escapes) return null;
+        what = `ranges over ${r.text}, which nothing closes,`;
+      }
+    } else if (isEndless(stmt)) what = "loops forever";
+    else return null;
+    if (watchesContext(stmt, body, go) || loopExits(stmt)) return null;
+    return { node: stmt, what: `${what} without watching ${life.done}` };
+  }
+  if (stmt.type === "select_statement") {
+    // A single select blocks for good only when no case can ever proceed:
+    // each receives from a channel the spawning code makes and never sends on, closes or hands out.
+    const cases = stmt.namedChildren.filter((c): c is Node => !!c && c.type !== "comment");
+    if (cases.length === 0) return null;
+    for (const c of cases) {
+      if (c.type !== "communication_case") return null;
+      const comm = c.childForFieldName("communication");
+      if (comm?.type !== "receive_statement") return null;
+      const recv = comm.childForFieldName("right");
+      const chan = recv?.type === "unary_expression" ? recv.childForFieldName("operand") : null;
+      const ch = chan ? localChannel(unparen(chan), go) : null;
+      if (!ch || ch.closed || ch.escapes || ch.sentOutside) return null;
+    }
+    return { node: stmt, what: `blocks in a select that nothing can wake, without a case on ${life.done}` };
+  }
+  return null;
+}
+
+export const goroutineCtxLeak: Rule = {
+  id: "goroutine-ctx-leak",
+  severity: "warning",
+  related: [
+    "go vet has no equivalent; goleak (go.uber.org/goleak) finds leaked goroutines at test time",
+    "Go blog: Go Concurrency Patterns: Context",
+    "Go blog: Go Concurrency Patterns: Pipelines and cancellation",
+  ],
+  docs: {
+    title: "Goroutine that never ends although a context or request is in scope",
+    flags:
+      "A goroutine started where a `context.Context`, an `*http.Request` or a framework context (`*gin.Context`, `echo.Context`, `*gee.Context`, `*fiber.Ctx`) is in scope (a parameter of an enclosing function, or a local from `context.WithCancel/WithTimeout/WithDeadline` or `r.Context()` declared before the `go` statement), whose body, at its top level, runs one of these without ever watching that context:\n\n" +
+      "- an endless loop: `for { ... }` (also a `select` inside it, with or without `default`);\n" +
+      "- a `for range` over a ticker: `ticker.C`, `time.Tick(d)`;\n" +
+      "- a `for range` over a channel that the spawning function makes with `make(chan ...)` and never closes (and never hands to other code that could close it);\n" +
+      "- a lone `select` whose every case receives from such a channel that the spawning function also never sends on.\n\n" +
+      "The goroutine's body is the `go` statement's function literal, a local function literal it names (`go worker()`), or a function or method of the same file (`go pump(ctx)`, `go s.loop()` when only one method of the file has that name). " +
+      "Watching the context means a receive from any `X.Done()` (`<-ctx.Done()`, `<-r.Context().Done()`, `<-c.Request.Context().Done()`), a receive from a local holding `ctx.Done()`, or a `ctx.Err()` check, anywhere in the loop. The finding is on the `go` keyword.",
+    why:
+      "A goroutine that loops forever keeps everything it references alive: buffers, connections, timers, the request itself. Started once per request or per call, such goroutines pile up until the process runs out of memory or file descriptors, and a ticker loop keeps doing work for a client that left long ago. " +
+      "The context in scope is the signal that says when the work is no longer wanted; a loop that never selects on `ctx.Done()` cannot hear it.",
+    bad: `func stream(w http.ResponseWriter, r *http.Request) {
+\tticker := time.NewTicker(time.Second)
+\tgo func() {
+\t\tfor range ticker.C {
+\t\t\tpublish(stats())
+\t\t}
+\t}()
+}`,
+    good: `func stream(w http.ResponseWriter, r *http.Request) {
+\tctx := r.Context()
+\tticker := time.NewTicker(time.Second)
+\tgo func() {
+\t\tdefer ticker.Stop()
+\t\tfor {
+\t\t\tselect {
+\t\t\tcase <-ctx.Done():
+\t\t\t\treturn
+\t\t\tcase <-ticker.C:
+\t\t\t\tpublish(stats())
+\t\t\t}
+\t\t}
+\t}()
+}`,
+    fix:
+      "Turn the loop into a `select` with a `case <-ctx.Done(): return` (use `r.Context()` for a request, `c.Request.Context()` in gin), check `if ctx.Err() != nil { return }` in each iteration, or close the channel the goroutine ranges over once the producer is done. " +
+      "When the goroutine must outlive the request on purpose, give it its own lifetime (a server-wide context or a stop channel) and a way out of the loop.",
+    silent: [
+      "loops with a `case <-ctx.Done()` (or any receive from `X.Done()`), or a `ctx.Err()` check anywhere in the loop",
+      "bounded loops: `for i := 0; i < n; i++`, `for cond { }`, `for range` over a slice, map, string or number",
+      "loops that can end from inside: a `return`, a `break` that leaves the loop, a `goto`, `panic`, `runtime.Goexit`, `log.Fatal` (for example `v, ok := <-ch; if !ok { return }`)",
+      "`for range ch` over a channel that the spawning function closes (`close(ch)`), or hands to other code (passes, returns, stores) that may close it, or that the rule cannot trace (a parameter, a field, a call's result)",
+      "a lone `select` with a `default` case, a send case, or a case on a channel the spawning code sends on or closes",
+      "goroutines started where no context, request or framework context is in scope: there is no request lifetime to outlive",
+      "`go` statements that run a function whose body is not in the file (another package, a method name shared by several types)",
+    ],
+  },
+  detect(ctx: RuleContext): RawFinding[] {
+    const out: RawFinding[] = [];
+    for (const go of ctx.file.caps.goStatements) {
+      // The lifetime first: most goroutines start where no context is in scope, and it is the cheaper question.
+      const life = lifetimeAt(go, ctx);
+      const body = life ? goroutineBody(go, ctx) : null;
+      const list = body?.namedChildren.find((c) => c?.type === "statement_list");
+      if (!life || !body || !list) continue;
+      for (const stmt of list.namedChildren) {
+        if (
+          !stmt ||
+          (stmt.type !== "for_statement" && stmt.type !== "select_statement" && stmt.type !== "labeled_statement")
+        )
+          continue;
+        const s =
+          stmt.type === "labeled_statement"
+            ? stmt.namedChildren.find((c) => c?.type === "for_statement" || c?.type === "select_statement")
+            : stmt;
+        const leak = s ? leakOf(s, body, go, ctx, life) : null;
+        if (!leak) continue;
+        const outlives = life.request ? "it outlives the request" : `it keeps running after ${life.name} is cancelled`;
+        const related: RelatedLocation[] = [
+          {
+            file: ctx.file.file,
+            range: rangeOf(leak.node.child(0)!),
+            message: leak.node.type === "select_statement" ? "the select blocks here" : "the loop starts here",
+          },
+          { file: ctx.file.file, range: rangeOf(life.node), message: `${life.name} is in scope here` },
+        ];
+        out.push({ range: rangeOf(go.child(0)!), message: `goroutine ${leak.what}; ${outlives}`, related });
+        break;
+      }
+    }
+    return out;
+  },
+};
