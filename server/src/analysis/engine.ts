@@ -4,8 +4,10 @@ import { initParser, parseGo, type Tree } from "../parser";
 import type { Rule } from "../rules/rule";
 import { analyzeSyntax, type FileSyntax, type FileSummary } from "./facts";
 import { PackageFacts } from "./package";
-import { applyDirectives, parseDirectives, UNUSED_IGNORE } from "./suppress";
-import { compareFindings, type Finding, type SeveritySetting } from "./types";
+import { ignoreFix } from "../fixes/ignore";
+import { applyDirectives, parseDirectives, UNUSED_IGNORE, type Directive } from "./suppress";
+import { compareFindings, type Finding, type GoModule, type SeveritySetting } from "./types";
+import type { WorkspaceFacts } from "./workspace";
 
 export { initParser };
 
@@ -30,6 +32,10 @@ export interface AnalysisOptions {
   severityFor?: (rule: string, file: string) => SeveritySetting | undefined;
   /** Keep suppressed findings in the result (SARIF reports them as suppressed). */
   keepSuppressed?: boolean;
+  /** The Go module of a file (nearest go.mod), for fixes that depend on the go version. */
+  moduleFor?: (file: string) => GoModule | undefined;
+  /** Facts about the whole workspace, for fixes that rewrite other packages (typed context keys). */
+  workspace?: WorkspaceFacts;
 }
 
 export interface AnalysisResult {
@@ -61,8 +67,13 @@ export function groupByPackage<T extends { summary: FileSummary }>(files: T[]): 
 }
 
 /** Runs the rules on one file of a package whose facts are already built. */
-export function analyzeFile(syntax: FileSyntax, pkg: PackageFacts, opts: AnalysisOptions): AnalysisResult {
-  const { raw, failures, ran } = runRules(syntax, pkg, opts);
+export function analyzeFile(
+  syntax: FileSyntax,
+  pkg: PackageFacts,
+  opts: AnalysisOptions,
+  siblings?: readonly FileSyntax[],
+): AnalysisResult {
+  const { raw, failures, ran } = runRules(syntax, pkg, opts, siblings);
   return { findings: finishFindings(syntax, raw, ran, opts), failures };
 }
 
@@ -78,16 +89,26 @@ export interface RuleRun {
  * The first half of analyzeFile: the rules' findings for the candidates in
  * `syntax.caps`. The language server runs it on the declarations an edit touched.
  */
-export function runRules(syntax: FileSyntax, pkg: PackageFacts, opts: AnalysisOptions): RuleRun {
+export function runRules(
+  syntax: FileSyntax,
+  pkg: PackageFacts,
+  opts: AnalysisOptions,
+  siblings?: readonly FileSyntax[],
+): RuleRun {
   const raw: Finding[] = [];
   const failures: RuleFailure[] = [];
   const ran = new Set<string>();
+  const module = opts.moduleFor?.(syntax.file);
+  let directives: Directive[] | undefined;
   for (const rule of opts.rules) {
     const setting = opts.severityFor?.(rule.id, syntax.file) ?? rule.severity;
     if (setting === "off") continue;
     ran.add(rule.id);
     try {
-      for (const f of rule.detect({ file: syntax, pkg })) {
+      for (const f of rule.detect({ file: syntax, pkg, module, siblings, workspace: opts.workspace })) {
+        // Every finding can be silenced in place; that fix comes last, after the real ones.
+        directives ??= parseDirectives(syntax.text, syntax.tree);
+        const ignore = ignoreFix(syntax, directives, rule.id, f.range.start.line);
         raw.push({
           file: syntax.file,
           range: f.range,
@@ -95,7 +116,7 @@ export function runRules(syntax: FileSyntax, pkg: PackageFacts, opts: AnalysisOp
           severity: setting,
           message: f.message,
           related: f.related ?? [],
-          fixes: f.fixes ?? [],
+          fixes: ignore ? [...(f.fixes ?? []), ignore] : (f.fixes ?? []),
           ...(f.tags ? { tags: f.tags } : {}),
         });
       }
@@ -113,7 +134,12 @@ export function runRules(syntax: FileSyntax, pkg: PackageFacts, opts: AnalysisOp
  * all its raw findings (marking them, so pass copies to keep the originals),
  * adds unused-ignore findings and sorts.
  */
-export function finishFindings(syntax: Pick<FileSyntax, "file" | "text" | "tree">, raw: Finding[], ran: ReadonlySet<string>, opts: AnalysisOptions): Finding[] {
+export function finishFindings(
+  syntax: Pick<FileSyntax, "file" | "text" | "tree">,
+  raw: Finding[],
+  ran: ReadonlySet<string>,
+  opts: AnalysisOptions,
+): Finding[] {
   const directives = parseDirectives(syntax.text, syntax.tree);
   const unused = applyDirectives(syntax.file, raw, directives, ran, opts.knownRules);
   const unusedSetting = opts.severityFor?.(UNUSED_IGNORE, syntax.file);
@@ -135,7 +161,7 @@ export function analyzeSources(sources: SourceFile[], dir: string, opts: Analysi
     for (const [name, files] of groupByPackage(parsed)) {
       const pkg = new PackageFacts(name, dir, files.map((f) => f.summary));
       for (const f of files) {
-        const r = analyzeFile(f, pkg, opts);
+        const r = analyzeFile(f, pkg, opts, files);
         findings.push(...r.findings);
         failures.push(...r.failures);
       }

@@ -2,6 +2,7 @@
 // declarations (kept for closed files and merged into package facts) and the
 // candidate nodes every rule starts from, found by a single tree-sitter Query.
 import type { Node, Tree } from "../parser";
+import { contextKeyLiterals } from "./keys";
 import { rangeOf } from "./syntax";
 import type { Range } from "./types";
 
@@ -79,6 +80,8 @@ export interface FileSummary {
   assignedNames: string[];
   /** Package-level-looking maps written by name (`m[k] = v`, `delete(m, k)`) outside `init`, initializers and `once.Do`. */
   mapWriteNames: string[];
+  /** String values used as literal keys of `WithValue`/`.Value(...)` calls (receivers not resolved), sorted. */
+  contextKeys: string[];
   /** The file spawns goroutines. */
   hasGo: boolean;
   /** The source has syntax errors (fixes are not offered inside broken code). */
@@ -178,7 +181,11 @@ export interface SyntaxScope {
 }
 
 /** Matches of a global regex that start inside one of the sorted spans. */
-function matchesIn(re: RegExp, text: string, spans: readonly (readonly [number, number])[]): () => RegExpExecArray | null {
+function matchesIn(
+  re: RegExp,
+  text: string,
+  spans: readonly (readonly [number, number])[],
+): () => RegExpExecArray | null {
   let i = 0;
   re.lastIndex = spans[0]?.[0] ?? text.length;
   return () => {
@@ -272,6 +279,7 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
   for (let m = amp(); m; m = amp()) assigned.add(m[1]!);
   const summary = summarize(file, tree.rootNode, caps, assigned, scope);
   summary.mapWriteNames = mapWriteNames(caps.mapWrites, text);
+  summary.contextKeys = contextKeyLiterals(text, scope ? spans : undefined);
   return { file, text, tree, summary, caps };
 }
 
@@ -293,6 +301,7 @@ function summarize(file: string, root: Node, caps: Captures, assigned: Set<strin
     goLaunched: [],
     assignedNames: [...assigned],
     mapWriteNames: [],
+    contextKeys: [],
     hasGo: caps.goStatements.length > 0,
     hasErrors: root.hasError,
   };
@@ -435,6 +444,7 @@ export function mergeSummaries(file: string, parts: readonly FileSummary[], hasE
     goLaunched: parts.flatMap((p) => p.goLaunched),
     assignedNames: unique((p) => p.assignedNames),
     mapWriteNames: unique((p) => p.mapWriteNames),
+    contextKeys: unique((p) => p.contextKeys).sort(),
     hasGo: parts.some((p) => p.hasGo),
     hasErrors,
   };

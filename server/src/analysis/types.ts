@@ -86,6 +86,24 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
+export interface GoVersion {
+  major: number;
+  minor: number;
+}
+
+/** The Go module of a file: nearest go.mod's directory, module path and `go` directive. */
+export interface GoModule {
+  dir: string;
+  path: string;
+  goVersion?: GoVersion;
+}
+
+/** Whether the module's go directive is at least 1.minor (false when unknown). */
+export function goAtLeast(mod: GoModule | undefined, minor: number): boolean {
+  const v = mod?.goVersion;
+  return !!v && (v.major > 1 || (v.major === 1 && v.minor >= minor));
+}
+
 /** An error that stops a run with a one-line message (usage or configuration, exit code 2). */
 export class UserError extends Error {
   override name = "UserError";

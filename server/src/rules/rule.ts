@@ -1,7 +1,8 @@
 // The shape every rule has: metadata and docs for users, and a pure detect().
 import type { FileSyntax } from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
-import type { RawFinding, Severity } from "../analysis/types";
+import type { GoModule, RawFinding, Severity } from "../analysis/types";
+import type { WorkspaceFacts } from "../analysis/workspace";
 
 export interface RuleDocs {
   /** One line, used as the SARIF short description and in the README table. */
@@ -23,6 +24,12 @@ export interface RuleDocs {
 export interface RuleContext {
   file: FileSyntax;
   pkg: PackageFacts;
+  /** The file's Go module (nearest go.mod); fixes use its go version. Undefined outside a module. */
+  module?: GoModule;
+  /** The parsed files of the package (this one included), when the caller parsed them together. */
+  siblings?: readonly FileSyntax[];
+  /** Facts about every file of the workspace; fixes that rewrite other packages need them. */
+  workspace?: WorkspaceFacts;
 }
 
 export interface Rule {

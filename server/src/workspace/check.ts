@@ -1,10 +1,13 @@
 // Analyses files on disk: discovery, reading, per-directory analysis. Shared by
-// the CLI, the benchmark and the language server's workspace scan.
+// the CLI, the benchmark, the worker pool and the language server's workspace scan.
 import { ConfigResolver } from "../analysis/config";
-import { analyzeSources, type AnalysisResult, type RuleFailure, type SourceFile } from "../analysis/engine";
-import type { Finding } from "../analysis/types";
+import { analyzeFile, groupByPackage, normalizeText, parseFile, type AnalysisOptions, type AnalysisResult, type RuleFailure } from "../analysis/engine";
+import type { FileSummary, FileSyntax } from "../analysis/facts";
+import { PackageFacts } from "../analysis/package";
+import { compareFindings, UserError, type Finding } from "../analysis/types";
 import type { Rule } from "../rules/rule";
 import { discover, readGoFile, type Note } from "./discover";
+import { moduleForFile } from "./gomod";
 
 export interface CheckOptions {
   rules: readonly Rule[];
@@ -20,32 +23,149 @@ export interface CheckResult extends AnalysisResult {
   filesAnalyzed: number;
 }
 
-export function checkPaths(paths: string[], opts: CheckOptions): CheckResult {
-  const { dirs, notes } = discover(paths, opts.config);
+/** What analysing one directory (the unit of package facts) gives. */
+export interface DirectoryResult extends AnalysisResult {
+  /** Files that could not be read or analysed, each with one message. */
+  notes: Note[];
+  /** Files read and analysed (generated and unreadable ones are not counted). */
+  analyzed: number;
+  /** The files' summaries, when asked for (the language server keeps them). */
+  summaries?: FileSummary[];
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Source characters of one directory whose trees stay alive together. The
+ * parser's memory grows to the largest set of live trees (about 25 bytes per
+ * character) and never shrinks, so a very large package (the Go runtime is 2.6
+ * MB) keeps the trees of its first files only and parses the others again when
+ * their turn comes: the same trees, at the cost of a second parse of the rest.
+ */
+export const TREE_BUDGET_CHARS = 1 << 20;
+
+interface ParsedFile {
+  file: string;
+  text: string;
+  summary: FileSummary;
+  /** Absent when the tree was deleted after the first pass, to be parsed again. */
+  syntax?: FileSyntax;
+}
+
+/**
+ * Reads, parses and analyses the Go files of one directory. Never throws for
+ * bad input: a file that cannot be read gets a note, and an engine error on a
+ * file becomes a note on it, so a run always goes on with the others.
+ */
+export function analyzeDirectory(
+  dir: string,
+  files: readonly string[],
+  opts: AnalysisOptions,
+  withSummaries = false,
+): DirectoryResult {
+  const notes: Note[] = [];
+  const parsed: ParsedFile[] = [];
   const findings: Finding[] = [];
   const failures: RuleFailure[] = [];
+  let live = 0;
+  try {
+    for (const file of files) {
+      const r = readGoFile(file);
+      if ("note" in r) notes.push({ file, message: r.note });
+      if (!("text" in r)) continue;
+      const text = normalizeText(r.text);
+      let syntax: FileSyntax;
+      try {
+        syntax = parseFile(file, text);
+      } catch (e) {
+        notes.push({ file, message: `cannot parse file (${describe(e)})` });
+        continue;
+      }
+      if (live > 0 && live + text.length > TREE_BUDGET_CHARS) {
+        syntax.tree.delete();
+        parsed.push({ file, text, summary: syntax.summary });
+      } else {
+        live += text.length;
+        parsed.push({ file, text, summary: syntax.summary, syntax });
+      }
+    }
+    for (const [name, group] of groupByPackage(parsed)) {
+      const pkg = new PackageFacts(name, dir, group.map((f) => f.summary));
+      for (const f of group) {
+        const again = f.syntax ? undefined : parseFile(f.file, f.text);
+        try {
+          const r = analyzeFile(f.syntax ?? again!, pkg, opts);
+          findings.push(...r.findings);
+          failures.push(...r.failures);
+        } catch (e) {
+          if (e instanceof UserError) throw e; // configuration errors stop the run
+          notes.push({ file: f.file, message: `analysis failed (${describe(e)}); please report it` });
+        } finally {
+          again?.tree.delete();
+        }
+      }
+    }
+  } finally {
+    for (const p of parsed) p.syntax?.tree.delete();
+  }
+  findings.sort(compareFindings);
+  return {
+    findings,
+    failures,
+    notes,
+    analyzed: parsed.length,
+    ...(withSummaries ? { summaries: parsed.map((p) => p.summary) } : {}),
+  };
+}
+
+/** The engine options for a directory analysed in this thread, from the configuration. */
+export function analysisOptions(opts: CheckOptions): AnalysisOptions {
+  return {
+    rules: opts.rules,
+    knownRules: opts.knownRules,
+    keepSuppressed: opts.keepSuppressed,
+    moduleFor: moduleForFile,
+    severityFor: (rule, file) => opts.config.forFile(file).rules[rule],
+  };
+}
+
+/** Concatenates per-directory results in directory order, after the discovery notes. */
+export function mergeResults(discoveryNotes: Note[], results: readonly DirectoryResult[]): CheckResult {
+  const out: CheckResult = { findings: [], failures: [], notes: [...discoveryNotes], filesAnalyzed: 0 };
+  for (const r of results) {
+    for (const f of r.findings) out.findings.push(f);
+    for (const f of r.failures) out.failures.push(f);
+    for (const n of r.notes) out.notes.push(n);
+    out.filesAnalyzed += r.analyzed;
+  }
+  return out;
+}
+
+/** Analyses the Go files under `paths` in this thread. The parser must be initialised. */
+export function checkPaths(paths: string[], opts: CheckOptions): CheckResult {
+  const { dirs, notes } = discover(paths, opts.config);
+  return checkDirs(dirs, notes, opts);
+}
+
+/** The in-thread analysis of discovered directories; `signal` is looked at between directories. */
+export function checkDirs(
+  dirs: ReadonlyMap<string, readonly string[]>,
+  discoveryNotes: Note[],
+  opts: CheckOptions,
+  signal?: AbortSignal,
+): CheckResult {
+  const aopts = analysisOptions(opts);
   let total = 0;
   for (const files of dirs.values()) total += files.length;
   let done = 0;
-  let analyzed = 0;
+  const results: DirectoryResult[] = [];
   for (const [dir, files] of dirs) {
-    const sources: SourceFile[] = [];
-    for (const file of files) {
-      const r = readGoFile(file);
-      if ("text" in r) sources.push({ file, text: r.text });
-      else if ("note" in r) notes.push({ file, message: r.note });
-    }
-    const result = analyzeSources(sources, dir, {
-      rules: opts.rules,
-      knownRules: opts.knownRules,
-      keepSuppressed: opts.keepSuppressed,
-      severityFor: (rule, file) => opts.config.forFile(file).rules[rule],
-    });
-    findings.push(...result.findings);
-    failures.push(...result.failures);
-    analyzed += sources.length;
+    signal?.throwIfAborted();
+    results.push(analyzeDirectory(dir, files, aopts));
     done += files.length;
     opts.onProgress?.(done, total);
   }
-  return { findings, failures, notes, filesAnalyzed: analyzed };
+  return mergeResults(discoveryNotes, results);
 }

@@ -1,0 +1,381 @@
+// The language server: LSP messages in, workspace model calls, diagnostics
+// out. This directory is the only code that knows LSP; the analysis and the
+// workspace model below it are plain TypeScript.
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  createConnection,
+  DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  IPCMessageReader,
+  IPCMessageWriter,
+  ProposedFeatures,
+  TextDocumentSyncKind,
+  type Connection,
+  type Diagnostic,
+  type InitializeParams,
+  type InitializeResult,
+  type WorkspaceFolder,
+} from "vscode-languageserver/node";
+import { VERSION } from "../analysis/docsUrl";
+import { initParser } from "../analysis/engine";
+import type { RuleFailure } from "../analysis/engine";
+import type { Finding } from "../analysis/types";
+import { Documents, type ContentChange } from "../documents";
+import { KNOWN_IDS, RULES } from "../rules";
+import { Workspace, type ScanResult } from "../workspace/model";
+import { WorkspaceResolver } from "../workspace/resolver";
+import { fileUri, toDiagnostic } from "./diagnostics";
+import { DEFAULT_SETTINGS, parseSettings, type Settings } from "./settings";
+
+/** Requests the VS Code client sends (client/src/extension.ts). */
+export const ANALYZE_WORKSPACE = "mapctx/analyzeWorkspace";
+
+/**
+ * The connection the command line asks for: `--stdio`, `--node-ipc`,
+ * `--socket=N` or `--pipe=name`, and node IPC when the process has an IPC
+ * channel and no flag (the way VS Code forks it).
+ */
+export function createServerConnection(argv: readonly string[] = process.argv): Connection {
+  const flags = argv.slice(2);
+  if (flags.some((a) => a === "--stdio" || a === "--node-ipc" || /^--(socket|pipe)(=|$)/.test(a))) {
+    return createConnection(ProposedFeatures.all);
+  }
+  if (process.send)
+    return createConnection(ProposedFeatures.all, new IPCMessageReader(process), new IPCMessageWriter(process));
+  process.stderr.write("mapctx language server: start it from an editor, with --stdio or over node IPC\n");
+  process.exit(2);
+}
+
+interface Folder {
+  uri: string;
+  path: string;
+}
+
+interface ClientSupport {
+  configuration: boolean;
+  folders: boolean;
+  watchers: boolean;
+  dynamicConfiguration: boolean;
+}
+
+/** The path of a file URI, or the URI itself for other schemes (untitled documents). */
+function fileOf(uri: string): string {
+  if (!uri.startsWith("file:")) return uri;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return uri;
+  }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+export function startServer(connection: Connection): void {
+  const documents = new Documents();
+  const support: ClientSupport = { configuration: false, folders: false, watchers: false, dynamicConfiguration: false };
+  /** Settings the client pushed with didChangeConfiguration, for clients that cannot be asked. */
+  let pushed: unknown = undefined;
+  let settings: Settings = { ...DEFAULT_SETTINGS };
+  let settingsKey = "";
+  let folders: Folder[] = [];
+  const failedRules = new Set<string>();
+  /** Uris of open documents by file, so that diagnostics use the client's own spelling. */
+  const openUris = new Map<string, string>();
+  /** Open documents that are not Go (a client that sends every buffer): their changes are ignored quietly. */
+  const otherUris = new Set<string>();
+  let ready = false;
+
+  const log = {
+    error: (m: string) => connection.console.error(m),
+    warning: (m: string) => connection.console.warn(m),
+    info: (m: string) => connection.console.info(m),
+    verbose: (m: string) => {
+      if (settings.trace.server === "verbose") connection.console.log(m);
+    },
+  };
+
+  const resolver = new WorkspaceResolver(KNOWN_IDS, (m) => log.error(m));
+  const uriOf = (file: string): string => openUris.get(file) ?? fileUri(file);
+  // Findings an edit did not touch are the same objects from one publish to the next.
+  const converted = new WeakMap<Finding, Diagnostic>();
+  const diagnostic = (f: Finding): Diagnostic => {
+    let d = converted.get(f);
+    if (!d) converted.set(f, (d = toDiagnostic(f, uriOf)));
+    return d;
+  };
+  const workspace = new Workspace(
+    {
+      publish(file: string, findings: readonly Finding[], version: number | null): void {
+        void connection.sendDiagnostics({
+          uri: uriOf(file),
+          ...(version === null ? {} : { version }),
+          diagnostics: findings.map(diagnostic),
+        });
+      },
+      log(level, message) {
+        log[level](message);
+      },
+      trace(message: string): void {
+        log.verbose(message);
+      },
+      ruleFailed(f: RuleFailure): void {
+        // Once per rule: a rule that throws on one file usually throws on many.
+        if (failedRules.has(f.rule)) return;
+        failedRules.add(f.rule);
+        log.error(`rule ${f.rule} failed on ${f.file}: ${f.message} (further failures of this rule are not logged)`);
+      },
+    },
+    resolver,
+    RULES,
+    KNOWN_IDS,
+  );
+
+  /** Runs a handler, logging instead of letting an exception end the server. */
+  function guarded<A extends unknown[]>(name: string, fn: (...args: A) => void | Promise<void>): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        const r = fn(...args);
+        if (r instanceof Promise) r.catch((e: unknown) => log.error(`${name} failed: ${describe(e)}`));
+      } catch (e) {
+        log.error(`${name} failed: ${describe(e)}`);
+      }
+    };
+  }
+
+  connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
+    await initParser();
+    const caps = params.capabilities;
+    support.configuration = caps.workspace?.configuration === true;
+    support.watchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    support.dynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
+    support.folders = caps.workspace?.workspaceFolders === true;
+    folders = toFolders(params);
+    pushed = (params.initializationOptions as { settings?: unknown } | undefined)?.settings;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: "mapctx", version: VERSION },
+    };
+  });
+
+  connection.onInitialized(
+    guarded("initialized", async () => {
+      if (support.watchers) {
+        await connection.client.register(DidChangeWatchedFilesNotification.type, {
+          watchers: [{ globPattern: "**/*.go" }, { globPattern: "**/.mapctx.json" }],
+        });
+      }
+      if (support.dynamicConfiguration)
+        await connection.client.register(DidChangeConfigurationNotification.type, { section: "mapctx" });
+      if (support.folders) {
+        connection.workspace.onDidChangeWorkspaceFolders(
+          guarded("workspace folders", async (e) => {
+            const removed = new Set(e.removed.map((f) => f.uri));
+            folders = [...folders.filter((f) => !removed.has(f.uri)), ...e.added.map(toFolder)];
+            await loadSettings(true);
+          }),
+        );
+      }
+      await loadSettings(false);
+      ready = true;
+      for (const doc of documents.all()) workspace.open(doc);
+      await scan();
+    }),
+  );
+
+  /** Reads the settings (asking the client when it can) and applies what changed. */
+  async function loadSettings(foldersChanged: boolean): Promise<void> {
+    let raws: unknown[];
+    if (support.configuration) {
+      const items = [{ section: "mapctx" }, ...folders.map((f) => ({ scopeUri: f.uri, section: "mapctx" }))];
+      try {
+        raws = (await connection.workspace.getConfiguration(items)) as unknown[];
+      } catch (e) {
+        log.error(`reading the mapctx settings failed: ${describe(e)}`);
+        raws = items.map(() => undefined);
+      }
+    } else {
+      raws = [pushed, ...folders.map(() => pushed)];
+    }
+    const problems = new Set<string>();
+    const parsed = raws.map((raw) => {
+      const r = parseSettings(raw, KNOWN_IDS);
+      for (const p of r.problems) problems.add(p);
+      return r.settings;
+    });
+    for (const p of problems) log.warning(`${p} (setting ignored)`);
+    const global = parsed[0] ?? { ...DEFAULT_SETTINGS };
+    const perFolder = folders.map((f, i) => ({ root: f.path, settings: parsed[i + 1] ?? global }));
+    // Server-wide settings come from the first folder, which holds the user's and the workspace's values.
+    settings = perFolder[0]?.settings ?? global;
+    resolver.setFolders(
+      perFolder.map((f) => ({ root: f.root, settings: { rules: f.settings.rules, exclude: f.settings.exclude } })),
+      { rules: global.rules, exclude: global.exclude },
+    );
+    workspace.delay = settings.diagnostics.delay;
+    const key = JSON.stringify([
+      global.rules,
+      global.exclude,
+      perFolder.map((f) => [f.root, f.settings.rules, f.settings.exclude]),
+    ]);
+    const analysisChanged = key !== settingsKey;
+    settingsKey = key;
+    workspace.setScope(settings.problems.scope);
+    if (ready && (analysisChanged || foldersChanged)) await scan(true);
+  }
+
+  let scanning: Promise<ScanResult> | undefined;
+
+  /** The workspace scan with progress; `again` re-analyses open files too (settings changed). */
+  async function scan(again = false): Promise<ScanResult> {
+    const progress = await connection.window.createWorkDoneProgress();
+    progress.begin("mapctx", 0, "Analysing Go files", true);
+    let last = 0;
+    const run = (again ? workspace.reanalyzeAll.bind(workspace) : workspace.scan.bind(workspace))({
+      begin(total) {
+        progress.report(0, `0/${total} files`);
+      },
+      report(done, total) {
+        const now = performance.now();
+        if (done < total && now - last < 100) return;
+        last = now;
+        progress.report(total === 0 ? 100 : Math.floor((done * 100) / total), `${done}/${total} files`);
+      },
+      get cancelled() {
+        return progress.token.isCancellationRequested;
+      },
+    });
+    scanning = run;
+    try {
+      const r = await run;
+      const secs = (r.ms / 1000).toFixed(1);
+      log.info(
+        r.cancelled
+          ? `workspace scan cancelled after ${secs} s`
+          : `analysed ${r.files} Go files in ${secs} s: ${r.findings} findings`,
+      );
+      return r;
+    } finally {
+      progress.done();
+      if (scanning === run) scanning = undefined;
+    }
+  }
+
+  connection.onRequest(
+    ANALYZE_WORKSPACE,
+    async (): Promise<{ files: number; findings: number; cancelled: boolean }> => {
+      resolver.clear();
+      const r = await scan(true);
+      return { files: r.files, findings: r.findings, cancelled: r.cancelled };
+    },
+  );
+
+  connection.onDidChangeConfiguration(
+    guarded("configuration change", async (params) => {
+      const section = (params.settings as { mapctx?: unknown } | null | undefined)?.mapctx;
+      if (section !== undefined) pushed = section;
+      await loadSettings(false);
+    }),
+  );
+
+  connection.onDidChangeWatchedFiles(
+    guarded("watched files", async (params) => {
+      const events = params.changes.map((c) => ({
+        file: fileOf(c.uri),
+        kind:
+          c.type === FileChangeType.Created
+            ? ("created" as const)
+            : c.type === FileChangeType.Deleted
+              ? ("deleted" as const)
+              : ("changed" as const),
+      }));
+      const rescan = workspace.filesChanged(events);
+      if (rescan) {
+        log.info("a .mapctx.json changed: analysing the workspace again");
+        await scan(true);
+      }
+    }),
+  );
+
+  connection.onDidOpenTextDocument(
+    guarded("didOpen", (params) => {
+      const { uri, languageId, version, text } = params.textDocument;
+      const file = fileOf(uri);
+      if (languageId !== "go" && !file.endsWith(".go")) {
+        otherUris.add(uri);
+        return;
+      }
+      const doc = documents.open(uri, file, languageId, version, text);
+      openUris.set(file, uri);
+      if (!ready) return; // opened with the others once the settings are known
+      workspace.open(doc);
+      if (!support.watchers && path.isAbsolute(file)) workspace.recheckDir(path.dirname(file));
+    }),
+  );
+
+  connection.onDidChangeTextDocument(
+    guarded("didChange", (params) => {
+      const { uri, version } = params.textDocument;
+      let doc = documents.get(uri);
+      const changes = params.contentChanges as ContentChange[];
+      if (!doc && otherUris.has(uri)) return;
+      if (!doc) {
+        const full = [...changes].reverse().find((c) => !c.range);
+        if (!full) {
+          log.warning(`didChange for ${uri}, which is not open; ignored`);
+          return;
+        }
+        log.warning(`didChange for ${uri}, which is not open; taking its full text`);
+        doc = documents.open(uri, fileOf(uri), "go", version, full.text);
+        openUris.set(doc.file, uri);
+        if (ready) workspace.open(doc);
+        return;
+      }
+      const result = doc.apply(changes, version);
+      for (const p of result.problems) log.warning(`${uri}: ${p}`);
+      if (ready) workspace.change(doc.file, result);
+    }),
+  );
+
+  connection.onDidCloseTextDocument(
+    guarded("didClose", (params) => {
+      otherUris.delete(params.textDocument.uri);
+      const doc = documents.close(params.textDocument.uri);
+      if (!doc) return;
+      openUris.delete(doc.file);
+      if (ready) workspace.close(doc.file);
+    }),
+  );
+
+  connection.onDidSaveTextDocument(
+    guarded("didSave", (params) => {
+      const file = fileOf(params.textDocument.uri);
+      if (!support.watchers && ready && path.isAbsolute(file)) workspace.recheckDir(path.dirname(file));
+    }),
+  );
+
+  connection.onShutdown(() => {
+    workspace.dispose();
+  });
+
+  connection.listen();
+}
+
+function toFolder(f: WorkspaceFolder): Folder {
+  return { uri: f.uri, path: fileOf(f.uri) };
+}
+
+function toFolders(params: InitializeParams): Folder[] {
+  const list: Folder[] = [];
+  if (params.workspaceFolders && params.workspaceFolders.length > 0)
+    list.push(...params.workspaceFolders.map(toFolder));
+  else if (params.rootUri) list.push({ uri: params.rootUri, path: fileOf(params.rootUri) });
+  else if (params.rootPath) list.push({ uri: fileUri(params.rootPath), path: params.rootPath });
+  return list.filter((f) => path.isAbsolute(f.path));
+}

@@ -1,0 +1,624 @@
+// Findings of an open file, kept per top-level declaration so that a keystroke
+// re-analyses only the declarations it touched. Re-walking a 10k-line file
+// costs tens of milliseconds; one function costs well under one. Results of
+// untouched declarations are reused, their positions shifted by the edit.
+//
+// Rules may look beyond the declaration they report in (a write elsewhere in
+// the file may prove a map guarded), so the per-declaration answer can lag
+// behind; the owner calls rebuild() once typing pauses, which analyses the
+// file whole exactly as the CLI does.
+import { finishFindings, runRules, type AnalysisOptions, type RuleFailure } from "../analysis/engine";
+import { analyzeSyntax, mergeSummaries, type Captures, type FileSummary, type FileSyntax } from "../analysis/facts";
+import type { PackageFacts } from "../analysis/package";
+import { comparePositions, type Finding, type Position, type Range } from "../analysis/types";
+import type { TextChange } from "../documents";
+import type { Node, Tree } from "../parser";
+import type { ChangedRange } from "../trees";
+
+interface Decl {
+  type: string;
+  startIndex: number;
+  endIndex: number;
+  start: Position;
+  end: Position;
+  /** An edit touched it: it will be analysed again. */
+  dirty: boolean;
+  /** The declaration's share of the file summary. */
+  part: FileSummary;
+  /** The part without positions: equal keys mean equal package facts. */
+  key: string;
+  /** Raw findings (before suppression directives) of the candidates in this declaration. */
+  findings: Finding[];
+  failures: RuleFailure[];
+}
+
+export interface AnalysisContext {
+  opts: AnalysisOptions;
+  /** The facts of the file's package with `summary` standing for this file. */
+  packageFor(summary: FileSummary): PackageFacts;
+}
+
+/** A whole-file analysis that runs in slices (see FileAnalysis.startRebuild). */
+export interface RebuildJob {
+  step(deadline: number): AnalysisUpdate | null;
+}
+
+export interface AnalysisUpdate {
+  /** The file's findings, suppression applied, sorted. */
+  findings: Finding[];
+  summary: FileSummary;
+  /** The file's share of its package facts changed: sibling files need another look. */
+  factsChanged: boolean;
+  /** Rule failures of this run. */
+  failures: RuleFailure[];
+  /** Declarations analysed in this run (the rest were reused). */
+  analyzed: number;
+}
+
+/** The stable JSON of a summary without positions, which edits elsewhere in the file move. */
+export function factsKey(summary: FileSummary): string {
+  return JSON.stringify(summary, (k, v: unknown) =>
+    k === "range" || k === "hasErrors" || k === "file" ? undefined : v,
+  );
+}
+
+/** Where `p` is after the change; positions inside the replaced text move to its start. */
+export function shiftPosition(p: Position, c: TextChange): Position {
+  if (comparePositions(p, c.start) < 0) return p;
+  if (comparePositions(p, c.oldEnd) < 0) return c.start;
+  if (p.line === c.oldEnd.line) {
+    const character = c.newEnd.character + p.character - c.oldEnd.character;
+    return c.newEnd.line === p.line && character === p.character ? p : { line: c.newEnd.line, character };
+  }
+  if (c.newEnd.line === c.oldEnd.line) return p;
+  return { line: p.line + c.newEnd.line - c.oldEnd.line, character: p.character };
+}
+
+/** The range after the changes; the same object when it did not move. */
+function shiftRange(r: Range, changes: readonly TextChange[]): Range {
+  const start = shiftAll(r.start, changes);
+  const end = shiftAll(r.end, changes);
+  return start === r.start && end === r.end ? r : { start, end };
+}
+
+/** The finding after the changes; the same object when none of its positions moved (so its diagnostic is reused). */
+function shiftFinding(f: Finding, changes: readonly TextChange[]): Finding {
+  const file = f.file;
+  let moved = false;
+  const range = shiftRange(f.range, changes);
+  if (range !== f.range) moved = true;
+  const related = f.related.map((r) => {
+    if (r.file !== file) return r;
+    const shifted = shiftRange(r.range, changes);
+    if (shifted === r.range) return r;
+    moved = true;
+    return { ...r, range: shifted };
+  });
+  const fixes = f.fixes.map((fix) => {
+    let changed = false;
+    const edits = fix.edits.map((e) => {
+      if (e.file !== file) return e;
+      const shifted = shiftRange(e.range, changes);
+      if (shifted === e.range) return e;
+      changed = true;
+      return { ...e, range: shifted };
+    });
+    if (!changed) return fix;
+    moved = true;
+    return { ...fix, edits };
+  });
+  return moved ? { ...f, range, related, fixes } : f;
+}
+
+/** The findings after the changes; the same array when none moved. */
+function shiftFindings(findings: Finding[], changes: readonly TextChange[], first?: Position): Finding[] {
+  let out: Finding[] | undefined;
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    const g = first && unmoved(f, first) ? f : shiftFinding(f, changes);
+    if (g !== f) (out ??= findings.slice())[i] = g;
+  }
+  return out ?? findings;
+}
+
+/** A finding none of whose positions lie at or after the earliest change. */
+function unmoved(f: Finding, first: Position): boolean {
+  if (comparePositions(f.range.end, first) >= 0) return false;
+  for (const r of f.related) if (r.file === f.file && comparePositions(r.range.end, first) >= 0) return false;
+  for (const fix of f.fixes)
+    for (const e of fix.edits) if (e.file === f.file && comparePositions(e.range.end, first) >= 0) return false;
+  return true;
+}
+
+/** Where `p` is after a series of changes. */
+function shiftAll(p: Position, changes: readonly TextChange[]): Position {
+  let q = p;
+  for (const c of changes) q = shiftPosition(q, c);
+  return q;
+}
+
+/**
+ * Moves every Range-shaped value in plain data (summary facts carry ranges in
+ * several places) by replacing it, in place: the fact objects are shared with
+ * the merged summary and package facts, which should see the new positions,
+ * while Range objects may be shared with findings and are never mutated.
+ */
+function shiftRangesInPlace(value: unknown, changes: readonly TextChange[]): void {
+  if (value === null || typeof value !== "object") return;
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v === null || typeof v !== "object") continue;
+    if (isRange(v as Record<string, unknown>)) {
+      const r = v as Range;
+      obj[k] = { start: shiftAll(r.start, changes), end: shiftAll(r.end, changes) };
+    } else shiftRangesInPlace(v, changes);
+  }
+}
+
+function isRange(o: Record<string, unknown>): boolean {
+  const s = o.start as Record<string, unknown> | undefined;
+  const e = o.end as Record<string, unknown> | undefined;
+  return typeof s?.line === "number" && typeof s.character === "number" && typeof e?.line === "number";
+}
+
+function findingKey(f: Finding): string {
+  const r = f.range;
+  return `${f.rule}|${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}|${f.message}`;
+}
+
+function mergeCaptures(list: Captures[]): Captures {
+  const out = {} as Record<string, unknown[]>;
+  for (const caps of list) {
+    for (const [k, v] of Object.entries(caps)) {
+      if (!Array.isArray(v)) continue;
+      (out[k] ??= []).push(...(v as unknown[]));
+    }
+  }
+  return out as unknown as Captures;
+}
+
+interface TopNode {
+  type: string;
+  startIndex: number;
+  endIndex: number;
+  /** Read from the tree only when asked for. */
+  start?: Position;
+  end?: Position;
+  /** Index among the root's named children (-1 when unknown). */
+  named: number;
+  node?: Node;
+}
+
+/** The named top-level nodes of a tree, read with a cursor so that untouched ones cost no Node objects. */
+function topLevel(tree: Tree, positions: boolean): TopNode[] {
+  const out: TopNode[] = [];
+  const cursor = tree.walk();
+  try {
+    if (!cursor.gotoFirstChild()) return out;
+    do {
+      if (!cursor.nodeIsNamed) continue;
+      const t: TopNode = {
+        type: cursor.nodeType,
+        startIndex: cursor.startIndex,
+        endIndex: cursor.endIndex,
+        named: out.length,
+      };
+      if (positions) {
+        const sp = cursor.startPosition;
+        const ep = cursor.endPosition;
+        t.start = { line: sp.row, character: sp.column };
+        t.end = { line: ep.row, character: ep.column };
+      }
+      out.push(t);
+    } while (cursor.gotoNextSibling());
+  } finally {
+    cursor.delete();
+  }
+  return out;
+}
+
+/** Where an offset of the text before a change is after it; inside the replaced text it goes to the start (or end). */
+function mapIndex(x: number, c: TextChange, toEnd: boolean): number {
+  if (x >= c.oldEndIndex) return x + c.newEndIndex - c.oldEndIndex;
+  if (x <= c.startIndex) return x;
+  return toEnd ? c.newEndIndex : c.startIndex;
+}
+
+/** Sorted, merged spans (touching ones merge too). */
+function mergeSpans(spans: [number, number][]): [number, number][] {
+  const sorted = spans.filter(([a, b]) => b >= a).sort((x, y) => x[0] - y[0]);
+  const out: [number, number][] = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else out.push([a, b]);
+  }
+  return out;
+}
+
+function overlaps(t: TopNode, d: Decl): boolean {
+  return t.startIndex < d.endIndex && d.startIndex < t.endIndex;
+}
+
+/**
+ * The named top-level nodes that overlap or touch the spans, in order, each
+ * once. Where a span starts is found by counting the cached declarations
+ * before it that are still there (tree-sitter's "first child for index"
+ * misses nodes after a gap in large trees); the final count check in
+ * update() catches a wrong count.
+ */
+function nodesIn(tree: Tree, spans: readonly [number, number][], olds: readonly Decl[]): TopNode[] {
+  const out: TopNode[] = [];
+  const root = tree.rootNode;
+  let last: Node | null = null;
+  let oi = 0;
+  let keptBefore = 0;
+  for (const [a, b] of spans) {
+    let n: Node | null;
+    if (last && last.endIndex >= a - 1) n = last.nextNamedSibling;
+    else {
+      while (oi < olds.length && olds[oi]!.endIndex < a) {
+        const d = olds[oi++]!;
+        if (!d.dirty && !out.some((t) => overlaps(t, d))) keptBefore++;
+      }
+      n = root.namedChild(keptBefore + out.length);
+    }
+    for (; n && n.startIndex <= b; n = n.nextNamedSibling) {
+      last = n;
+      const sp = n.startPosition;
+      const ep = n.endPosition;
+      out.push({
+        type: n.type,
+        startIndex: n.startIndex,
+        endIndex: n.endIndex,
+        start: { line: sp.row, character: sp.column },
+        end: { line: ep.row, character: ep.column },
+        named: -1,
+        node: n,
+      });
+    }
+  }
+  return out;
+}
+
+/** Map types a set of summaries declares. */
+function mapTypeNames(parts: Iterable<FileSummary>, into = new Set<string>()): Set<string> {
+  for (const p of parts) for (const t of p.types) if (t.kind === "map") into.add(t.name);
+  return into;
+}
+
+export class FileAnalysis {
+  private decls: Decl[] = [];
+  /** Findings of a whole-file run that lie in no declaration; kept until the next rebuild. */
+  private orphans: Finding[] = [];
+  private orphanFailures: RuleFailure[] = [];
+  private current: FileSummary | null = null;
+  /** Changes since the last analysis, in order: positions are shifted through them lazily. */
+  private changes: TextChange[] = [];
+
+  constructor(readonly file: string) {}
+
+  get summary(): FileSummary | null {
+    return this.current;
+  }
+
+  /** Forgets everything: the next update analyses the file whole. */
+  reset(): void {
+    this.decls = [];
+    this.orphans = [];
+    this.orphanFailures = [];
+    this.current = null;
+    this.changes = [];
+  }
+
+  /**
+   * Marks the declarations a change touches and moves the others' offsets;
+   * call it for each change, before the re-parse. Positions of the cached
+   * results move in update(), only for declarations that moved.
+   */
+  applyChange(c: TextChange): void {
+    const delta = c.newEndIndex - c.oldEndIndex;
+    this.changes.push(c);
+    for (const d of this.decls) {
+      if (d.endIndex < c.startIndex) continue;
+      if (d.startIndex > c.oldEndIndex) {
+        d.startIndex += delta;
+        d.endIndex += delta;
+      } else {
+        d.dirty = true;
+        d.startIndex = Math.min(d.startIndex, c.startIndex);
+        d.endIndex = d.endIndex > c.oldEndIndex ? d.endIndex + delta : c.newEndIndex;
+      }
+    }
+  }
+
+  /** Analyses every declaration: the exact result, the same as the engine's for the whole file. */
+  rebuild(text: string, tree: Tree, ctx: AnalysisContext): AnalysisUpdate {
+    return this.startRebuild(text, tree, ctx).step(Infinity)!;
+  }
+
+  /**
+   * The whole-file analysis as a job that runs in slices: step() works until
+   * the deadline (a performance.now() time) and returns the result once done.
+   * The tree must not change in between; the owner drops the job on an edit.
+   * Slices are declarations (facts) and then one rule at a time.
+   */
+  startRebuild(text: string, tree: Tree, ctx: AnalysisContext): RebuildJob {
+    const oldKey = this.decls.map((d) => d.key).join("\n");
+    const hadSummary = this.current !== null;
+    const tops = topLevel(tree, true);
+    const nodes = tree.rootNode.namedChildren;
+    const parts: (FileSummary | undefined)[] = new Array<FileSummary | undefined>(tops.length);
+    const caps: (Captures | undefined)[] = new Array<Captures | undefined>(tops.length);
+    const none = new Set<string>();
+    let named: Set<string> | undefined;
+    let phase: "types" | "others" | "rules" = "types";
+    let i = 0;
+    let rule = 0;
+    let syntax: FileSyntax | undefined;
+    let pkg: PackageFacts | undefined;
+    const raw: Finding[] = [];
+    const failures: RuleFailure[] = [];
+    const analyze = (k: number, namedMapTypes: ReadonlySet<string>): void => {
+      const syn = analyzeSyntax(this.file, text, tree, { decls: [nodes[k]!], namedMapTypes });
+      parts[k] = syn.summary;
+      caps[k] = syn.caps;
+    };
+    const step = (deadline: number): AnalysisUpdate | null => {
+      // Types first: a var in any declaration may be of a map type declared in another.
+      for (; phase === "types" && i < tops.length; i++) {
+        if (tops[i]!.type === "type_declaration") analyze(i, none);
+        if (i % 16 === 15 && performance.now() > deadline) return (i++, null);
+      }
+      if (phase === "types") {
+        phase = "others";
+        i = 0;
+        named = mapTypeNames(parts.filter((p): p is FileSummary => p !== undefined));
+      }
+      for (; phase === "others" && i < tops.length; i++) {
+        if (tops[i]!.type !== "type_declaration") analyze(i, named!);
+        if (i % 16 === 15 && performance.now() > deadline) return (i++, null);
+      }
+      if (phase === "others") {
+        phase = "rules";
+        const summary = mergeSummaries(this.file, parts as FileSummary[], tree.rootNode.hasError);
+        pkg = ctx.packageFor(summary);
+        syntax = { file: this.file, text, tree, summary, caps: mergeCaptures(caps as Captures[]) };
+        if (performance.now() > deadline) return null;
+      }
+      for (; rule < ctx.opts.rules.length; rule++) {
+        if (rule > 0 && performance.now() > deadline) return null;
+        const run = runRules(syntax!, pkg!, { ...ctx.opts, rules: [ctx.opts.rules[rule]!] });
+        raw.push(...run.raw);
+        failures.push(...run.failures);
+      }
+      this.decls = tops.map((t, k) => ({
+        type: t.type,
+        startIndex: t.startIndex,
+        endIndex: t.endIndex,
+        start: t.start!,
+        end: t.end!,
+        dirty: false,
+        part: parts[k]!,
+        key: factsKey(parts[k]!),
+        findings: [],
+        failures: [],
+      }));
+      this.orphans = [];
+      this.orphanFailures = failures;
+      this.changes = [];
+      for (const f of raw) {
+        const owner = this.ownerOf(f.range.start);
+        if (owner) owner.findings.push(f);
+        else this.orphans.push(f);
+      }
+      this.current = syntax!.summary;
+      const newKey = this.decls.map((d) => d.key).join("\n");
+      return {
+        findings: this.finish(text, tree, ctx.opts),
+        summary: syntax!.summary,
+        factsChanged: !hadSummary || oldKey !== newKey,
+        failures,
+        analyzed: tops.length,
+      };
+    };
+    return { step };
+  }
+
+  /**
+   * Re-analyses the declarations that edits touched or whose syntax changed
+   * (`changed`: ranges of the new tree), reusing the others. Only the
+   * top-level nodes around those places are read from the tree. Returns
+   * null, changing nothing, when more than `maxFresh` declarations would be
+   * analysed (or nothing is cached yet): then analyse the file whole.
+   */
+  update(
+    text: string,
+    tree: Tree,
+    changed: readonly ChangedRange[],
+    ctx: AnalysisContext,
+    maxFresh = Infinity,
+  ): AnalysisUpdate | null {
+    if (this.current === null) return null;
+    const changes = this.changes;
+    this.changes = [];
+    const root = tree.rootNode;
+
+    // Where the top level may differ: the edited text, the changed syntax, the touched declarations.
+    const edited: [number, number][] = changes.map((c, i) => {
+      let a = c.startIndex;
+      let b = c.newEndIndex;
+      for (const later of changes.slice(i + 1)) {
+        a = mapIndex(a, later, false);
+        b = mapIndex(b, later, true);
+      }
+      return [a, b];
+    });
+    const regions = mergeSpans([
+      ...edited,
+      ...changed.map((r) => [r.startIndex, r.endIndex] as [number, number]),
+      ...this.decls.filter((d) => d.dirty).map((d) => [d.startIndex, d.endIndex] as [number, number]),
+    ]);
+    const found = nodesIn(tree, regions, this.decls);
+    const touched = mergeSpans([...edited, ...changed.map((r) => [r.startIndex, r.endIndex] as [number, number])]);
+
+    const next: (Decl | null)[] = [];
+    const fresh: { i: number; top: TopNode; node: Node }[] = [];
+    let moved = false;
+    const first = changes.reduce<Position | null>(
+      (a, c) => (a === null || comparePositions(c.start, a) < 0 ? c.start : a),
+      null,
+    );
+    const keep = (old: Decl): void => {
+      next.push(old);
+    };
+    let k = 0;
+    const olds = this.decls;
+    for (const t of found) {
+      // Cached declarations before this node that no node of the regions overlaps are still there.
+      while (k < olds.length && olds[k]!.endIndex <= t.startIndex) {
+        const d = olds[k++]!;
+        if (!d.dirty && !found.some((f) => overlaps(f, d))) keep(d);
+      }
+      const same = olds.find(
+        (d) => !d.dirty && d.type === t.type && d.startIndex === t.startIndex && d.endIndex === t.endIndex,
+      );
+      if (same && !touched.some(([a, b]) => a < t.endIndex && t.startIndex < b)) {
+        keep(same);
+        continue;
+      }
+      fresh.push({ i: next.length, top: t, node: t.node! });
+      next.push(null);
+    }
+    for (; k < olds.length; k++) {
+      const d = olds[k]!;
+      if (!d.dirty && !found.some((f) => overlaps(f, d))) keep(d);
+    }
+    if (next.length !== root.namedChildCount || fresh.length > maxFresh) {
+      // Too much changed for this path (or the cached picture does not add
+      // up, which should not happen): the caller analyses the file whole.
+      this.changes = changes;
+      return null;
+    }
+    for (const old of next) {
+      if (!old) continue;
+      const start = shiftAll(old.start, changes);
+      if (start.line !== old.start.line || start.character !== old.start.character) {
+        // Untouched but moved: its results move with it.
+        moved = true;
+        shiftRangesInPlace(old.part, changes);
+        old.findings = shiftFindings(old.findings, changes);
+        old.start = start;
+        old.end = shiftAll(old.end, changes);
+      } else if (first && old.findings.length > 0) {
+        // In place, but a finding may point at a place that moved.
+        old.findings = shiftFindings(old.findings, changes, first);
+      }
+    }
+    if (this.orphans.length > 0) this.orphans = shiftFindings(this.orphans, changes);
+    const kept = new Set(next.filter((d): d is Decl => d !== null));
+    const removed = this.decls.filter((d) => !kept.has(d));
+
+    const named = mapTypeNames([...kept].map((d) => d.part));
+    const parts = new Map<number, { part: FileSummary; caps: Captures }>();
+    const analyze = (f: (typeof fresh)[number]): void => {
+      const syn = analyzeSyntax(this.file, text, tree, { decls: [f.node], namedMapTypes: named });
+      parts.set(f.i, { part: syn.summary, caps: syn.caps });
+    };
+    for (const f of fresh) if (f.top.type === "type_declaration") analyze(f);
+    mapTypeNames(
+      [...parts.values()].map((p) => p.part),
+      named,
+    );
+    for (const f of fresh) if (f.top.type !== "type_declaration") analyze(f);
+
+    const created: Decl[] = [];
+    for (const f of fresh) {
+      const { part } = parts.get(f.i)!;
+      const d: Decl = {
+        type: f.top.type,
+        startIndex: f.top.startIndex,
+        endIndex: f.top.endIndex,
+        start: f.top.start!,
+        end: f.top.end!,
+        dirty: false,
+        part,
+        key: factsKey(part),
+        findings: [],
+        failures: [],
+      };
+      next[f.i] = d;
+      created.push(d);
+    }
+    this.decls = next as Decl[];
+    const factsChanged = removed.map((d) => d.key).join("\n") !== created.map((d) => d.key).join("\n");
+    const hasErrors = root.hasError;
+    // Typing inside a body changes no fact and moves nothing: keep the summary
+    // (and so the package facts built from it).
+    const same =
+      !moved &&
+      !factsChanged &&
+      hasErrors === this.current.hasErrors &&
+      JSON.stringify(removed.map((d) => d.part)) === JSON.stringify(created.map((d) => d.part));
+    const summary = same
+      ? this.current
+      : mergeSummaries(
+          this.file,
+          this.decls.map((d) => d.part),
+          hasErrors,
+        );
+    this.current = summary;
+    const pkg = ctx.packageFor(summary);
+    const failures: RuleFailure[] = [];
+    for (const f of fresh) {
+      const d = next[f.i]!;
+      const run = runRules({ file: this.file, text, tree, summary, caps: parts.get(f.i)!.caps }, pkg, ctx.opts);
+      d.findings = run.raw;
+      d.failures = run.failures;
+      failures.push(...run.failures);
+    }
+    return { findings: this.finish(text, tree, ctx.opts), summary, factsChanged, failures, analyzed: fresh.length };
+  }
+
+  private ownerOf(p: Position): Decl | undefined {
+    // Declarations are sorted and disjoint: binary search by start.
+    let lo = 0;
+    let hi = this.decls.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const d = this.decls[mid]!;
+      if (comparePositions(p, d.start) < 0) hi = mid - 1;
+      else if (comparePositions(p, d.end) > 0) lo = mid + 1;
+      else return d;
+    }
+    return undefined;
+  }
+
+  /** All cached raw findings with the file's directives applied. */
+  private finish(text: string, tree: Tree, opts: AnalysisOptions): Finding[] {
+    const seen = new Set<string>();
+    const raw: Finding[] = [];
+    const directives = text.includes("mapctx:") || text.includes("nolint");
+    const failed = new Set<string>();
+    for (const f of this.orphanFailures) failed.add(f.rule);
+    const add = (f: Finding): void => {
+      const key = findingKey(f);
+      if (seen.has(key)) return;
+      seen.add(key);
+      // Directives mark findings as suppressed: give them copies when there are any.
+      raw.push(directives ? { ...f } : f);
+    };
+    for (const d of this.decls) {
+      for (const f of d.failures) failed.add(f.rule);
+      for (const f of d.findings) add(f);
+    }
+    for (const f of this.orphans) add(f);
+    const ran = new Set<string>();
+    for (const r of opts.rules) {
+      if (failed.has(r.id)) continue;
+      if ((opts.severityFor?.(r.id, this.file) ?? r.severity) !== "off") ran.add(r.id);
+    }
+    return finishFindings({ file: this.file, text, tree }, raw, ran, opts);
+  }
+}

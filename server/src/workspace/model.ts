@@ -1,0 +1,738 @@
+// The language server's picture of the workspace, with no LSP in it: every Go
+// file's summary (open files from their current text, closed ones from disk),
+// grouped into packages (directory + package clause), and every file's
+// findings. When a file's share of its package facts changes, the other files
+// of the package are analysed again. The owner (server/src/lsp/) turns the
+// host callbacks into notifications.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CONFIG_FILE } from "../analysis/config";
+import { analyzeFile, normalizeText, parseFile, type AnalysisOptions, type RuleFailure } from "../analysis/engine";
+import { isGenerated, type FileSummary } from "../analysis/facts";
+import { PackageFacts } from "../analysis/package";
+import type { Finding } from "../analysis/types";
+import type { ApplyResult, OpenDocument } from "../documents";
+import type { Rule } from "../rules/rule";
+import { DocumentTree } from "../trees";
+import { discover, readGoFile } from "./discover";
+import { clearModuleCache, moduleForFile } from "./gomod";
+import { factsKey, FileAnalysis, type AnalysisContext, type RebuildJob } from "./incremental";
+import type { WorkspaceResolver } from "./resolver";
+
+export interface WorkspaceHost {
+  /** New findings for a file; `version` is the open document's, null for files read from disk. */
+  publish(file: string, findings: readonly Finding[], version: number | null): void;
+  log(level: "error" | "warning" | "info", message: string): void;
+  ruleFailed(failure: RuleFailure): void;
+  /** Timings of open-file analyses, for a verbose trace (and the editor benchmark). */
+  trace?(message: string): void;
+}
+
+export interface Timing {
+  /** A re-parse on the typing path that takes longer is dropped and redone in full later. */
+  parseTimeoutMs: number;
+  /** When a re-parse timed out, how long typing must pause before the full parse. */
+  deferredParseMs: number;
+  /** After per-declaration updates, how long typing must pause before the exact whole-file analysis. */
+  idleRebuildMs: number;
+  /** The same, when the file's package facts changed (its other declarations may see them). */
+  factsRebuildMs: number;
+  /** Files whose whole analysis takes less than this are analysed whole on every change. */
+  wholeFileBudgetMs: number;
+  /** More declarations to re-analyse than this after one change: analyse the file whole, in slices. */
+  maxDeclarationsPerChange: number;
+  /** Length of one slice of a whole-file analysis. */
+  sliceMs: number;
+}
+
+export const DEFAULT_TIMING: Readonly<Timing> = Object.freeze({
+  parseTimeoutMs: 50,
+  deferredParseMs: 150,
+  idleRebuildMs: 400,
+  factsRebuildMs: 30,
+  wholeFileBudgetMs: 8,
+  maxDeclarationsPerChange: 24,
+  sliceMs: 12,
+});
+
+export interface ScanProgress {
+  begin?(total: number): void;
+  report(done: number, total: number): void;
+  readonly cancelled: boolean;
+}
+
+export interface ScanResult {
+  files: number;
+  findings: number;
+  ms: number;
+  cancelled: boolean;
+}
+
+export type ProblemsScope = "workspace" | "openFiles";
+
+/** A timeout or an immediate (for a zero delay), whichever is pending. */
+class Timer {
+  private cancel: (() => void) | undefined;
+
+  set(ms: number, fn: () => void): void {
+    this.clear();
+    const run = (): void => {
+      this.cancel = undefined;
+      fn();
+    };
+    if (ms <= 0) {
+      const h = setImmediate(run);
+      this.cancel = () => clearImmediate(h);
+    } else {
+      const h = setTimeout(run, ms);
+      this.cancel = () => clearTimeout(h);
+    }
+  }
+
+  get pending(): boolean {
+    return this.cancel !== undefined;
+  }
+
+  clear(): void {
+    this.cancel?.();
+    this.cancel = undefined;
+  }
+}
+
+interface OpenState {
+  doc: OpenDocument;
+  tree: DocumentTree;
+  analysis: FileAnalysis;
+  analyzeTimer: Timer;
+  rebuildTimer: Timer;
+  /** Milliseconds the last whole-file analysis took. */
+  wholeMs: number;
+  /** The next analysis must cover the whole file (package facts changed, settings changed). */
+  needsWhole: boolean;
+  /** A re-parse timed out: the next one runs in full once typing pauses. */
+  deferred: boolean;
+  /** A whole-file analysis running in slices, and its timer. */
+  job?: RebuildJob;
+  jobTimer: Timer;
+  /** The running whole-file analysis replaces published findings only when they differ. */
+  publishOnlyChanges: boolean;
+  /** Package facts built for the file's current summary, and the package generation they saw. */
+  facts?: { summary: FileSummary; generation: number; facts: PackageFacts };
+}
+
+interface FileState {
+  file: string;
+  dir: string;
+  summary?: FileSummary;
+  /** factsKey(summary): equal keys, equal package facts. */
+  key?: string;
+  /** Package key: directory and package clause. */
+  pkg?: string;
+  findings: Finding[];
+  /** What was last published for the file (JSON), "" for nothing. */
+  published: string;
+  mtimeMs?: number;
+  open?: OpenState;
+}
+
+function pkgKey(dir: string, name: string): string {
+  return `${dir}\n${name}`;
+}
+
+function findingsKey(findings: readonly Finding[]): string {
+  return findings.length === 0 ? "" : JSON.stringify(findings);
+}
+
+function yieldToEvents(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export class Workspace {
+  private readonly files = new Map<string, FileState>();
+  private readonly packages = new Map<string, Set<string>>();
+  private readonly factsCache = new Map<string, PackageFacts>();
+  /** Bumped whenever a summary of the package changes, even only in positions. */
+  private readonly generations = new Map<string, number>();
+  private readonly queue = new Set<string>();
+  private queueRunning = false;
+  private scanToken: { cancelled: boolean } | undefined;
+  private disposed = false;
+  scope: ProblemsScope = "workspace";
+  /** Debounce of analyses after a change, in milliseconds. */
+  delay = 15;
+
+  constructor(
+    private readonly host: WorkspaceHost,
+    readonly resolver: WorkspaceResolver,
+    private readonly rules: readonly Rule[],
+    private readonly knownRules: ReadonlySet<string>,
+    private readonly timing: Timing = DEFAULT_TIMING,
+  ) {}
+
+  get options(): AnalysisOptions {
+    return {
+      rules: this.rules,
+      knownRules: this.knownRules,
+      severityFor: (rule, file) => this.resolver.severityFor(rule, file),
+      // Fixes depend on the module's go version, as in the CLI.
+      moduleFor: (file) => (path.isAbsolute(file) ? moduleForFile(file) : undefined),
+    };
+  }
+
+  /** Current findings of a file (open or closed), whatever the problems scope. */
+  findingsOf(file: string): readonly Finding[] {
+    return this.files.get(file)?.findings ?? [];
+  }
+
+  /** Totals for status displays. */
+  stats(): { files: number; findings: number; open: number } {
+    let findings = 0;
+    let open = 0;
+    let files = 0;
+    for (const st of this.files.values()) {
+      if (st.summary) files++;
+      if (st.open) open++;
+      findings += st.findings.length;
+    }
+    return { files, findings, open };
+  }
+
+  // ---- open documents -------------------------------------------------------
+
+  open(doc: OpenDocument): void {
+    const st = this.state(doc.file);
+    if (st.open) this.disposeOpen(st.open);
+    st.open = {
+      doc,
+      tree: new DocumentTree(),
+      analysis: new FileAnalysis(doc.file),
+      analyzeTimer: new Timer(),
+      rebuildTimer: new Timer(),
+      wholeMs: 0,
+      needsWhole: true,
+      deferred: false,
+      jobTimer: new Timer(),
+      publishOnlyChanges: false,
+    };
+    st.open.analyzeTimer.set(0, () => this.analyzeOpen(st, true));
+  }
+
+  /** Applies a didChange to the tree and the cached findings, and schedules the analysis. */
+  change(file: string, result: ApplyResult): void {
+    const o = this.files.get(file)?.open;
+    if (!o) return;
+    if (result.replacedAll) {
+      o.tree.reset();
+      o.analysis.reset();
+      o.needsWhole = true;
+    } else {
+      for (const c of result.changes) {
+        o.tree.edit(c);
+        o.analysis.applyChange(c);
+      }
+    }
+    o.rebuildTimer.clear();
+    // A whole-file analysis of the previous text is worth nothing now.
+    o.jobTimer.clear();
+    o.job = undefined;
+    const st = this.files.get(file)!;
+    if (o.deferred)
+      o.analyzeTimer.set(Math.max(this.delay, this.timing.deferredParseMs), () => this.analyzeOpen(st, true));
+    else o.analyzeTimer.set(this.delay, () => this.analyzeOpen(st, false));
+  }
+
+  close(file: string): void {
+    const st = this.files.get(file);
+    if (!st?.open) return;
+    this.disposeOpen(st.open);
+    st.open = undefined;
+    // What the editor shows is the buffer's findings: the next publish must replace them.
+    st.published = "\0open";
+    if (path.isAbsolute(file) && this.resolver.inWorkspace(file) && fs.existsSync(file)) {
+      // Keep showing them until the file's findings from disk are ready.
+      if (this.scope === "openFiles") this.publishClosed(st);
+      this.enqueue(file);
+    } else {
+      this.remove(file, true);
+    }
+  }
+
+  private disposeOpen(o: OpenState): void {
+    o.analyzeTimer.clear();
+    o.rebuildTimer.clear();
+    o.jobTimer.clear();
+    o.job = undefined;
+    o.tree.dispose();
+  }
+
+  /** Why an open file is not analysed, or null: excluded by configuration, or generated. */
+  private skipReason(st: FileState, text: string): string | null {
+    if (path.isAbsolute(st.file) && this.resolver.isExcluded(st.file, false)) return "excluded";
+    if (isGenerated(text)) return "generated";
+    return null;
+  }
+
+  private analyzeOpen(st: FileState, uncapped: boolean): void {
+    const o = st.open;
+    if (!o || this.disposed) return;
+    const started = performance.now();
+    try {
+      const text = o.doc.text;
+      if (this.skipReason(st, text)) {
+        const oldPkg = st.pkg;
+        if (this.setSummary(st, undefined)) this.refreshPackage(st, oldPkg);
+        st.findings = [];
+        this.host.publish(st.file, [], o.doc.version);
+        return;
+      }
+      const res = o.tree.parse(text, uncapped || o.tree.current === null ? undefined : this.timing.parseTimeoutMs);
+      if (!res) {
+        // A pathological re-parse (broken syntax in a large file): keep the
+        // findings shown and parse in full once typing pauses.
+        this.host.trace?.(`analysis of ${st.file} v${o.doc.version}: ${ms(started)} ms (parse timed out, deferred)`);
+        o.deferred = true;
+        o.analyzeTimer.set(Math.max(this.delay, this.timing.deferredParseMs), () => this.analyzeOpen(st, true));
+        return;
+      }
+      o.deferred = false;
+      const ctx = this.contextFor(st);
+      const small = o.wholeMs <= this.timing.wholeFileBudgetMs;
+      // Small files are analysed whole on every change; large ones per
+      // declaration, unless too much changed (then whole, in slices).
+      const upd =
+        o.needsWhole || res.fresh || small
+          ? null
+          : o.analysis.update(text, res.tree, res.changed, ctx, this.timing.maxDeclarationsPerChange);
+      if (!upd) {
+        o.needsWhole = true;
+        this.startWhole(st, small && !res.fresh);
+        this.host.trace?.(
+          `analysis of ${st.file} v${o.doc.version}: ${ms(started)} ms (parse ${res.ms.toFixed(2)} ms${uncapped ? " in full" : ""}, whole file${o.job ? " in slices" : ""})`,
+        );
+        return;
+      }
+      this.reportFailures(upd.failures);
+      const oldPkg = st.pkg;
+      const factsChanged = upd.summary !== st.summary && this.setSummary(st, upd.summary, !upd.factsChanged);
+      st.findings = upd.findings;
+      this.host.publish(st.file, upd.findings, o.doc.version);
+      this.host.trace?.(
+        `analysis of ${st.file} v${o.doc.version}: ${ms(started)} ms (parse ${res.ms.toFixed(2)} ms${uncapped ? " in full" : ""}, ` +
+          `${upd.analyzed} declarations${factsChanged ? ", package facts changed" : ""})`,
+      );
+      if (factsChanged) this.refreshPackage(st, oldPkg);
+      // The exact whole-file analysis once typing pauses.
+      o.rebuildTimer.set(factsChanged ? this.timing.factsRebuildMs : this.timing.idleRebuildMs, () => {
+        if (!o.tree.pending && !o.analyzeTimer.pending && !o.job) {
+          o.publishOnlyChanges = true;
+          this.startWhole(st, false);
+        }
+      });
+    } catch (e) {
+      this.host.log("error", `analysing ${st.file} failed: ${describe(e)}`);
+    }
+  }
+
+  /**
+   * The whole-file analysis of an open file whose tree is up to date. Runs at
+   * once when it is known to be quick, else in slices between other messages;
+   * an edit drops it (analyzeOpen starts another).
+   */
+  private startWhole(st: FileState, atOnce: boolean): void {
+    const o = st.open!;
+    o.job = undefined;
+    const tree = o.tree.current;
+    if (!tree || o.tree.pending) return;
+    const version = o.doc.version;
+    const text = o.doc.text;
+    const t0 = performance.now();
+    const job = o.analysis.startRebuild(text, tree, this.contextFor(st));
+    const slice = (): void => {
+      if (o.job !== job || st.open !== o || this.disposed) return;
+      try {
+        const upd = job.step(atOnce ? Infinity : performance.now() + this.timing.sliceMs);
+        if (!upd) {
+          o.jobTimer.set(0, slice);
+          return;
+        }
+        o.job = undefined;
+        o.needsWhole = false;
+        o.wholeMs = performance.now() - t0;
+        this.reportFailures(upd.failures);
+        const oldPkg = st.pkg;
+        const factsChanged = upd.summary !== st.summary && this.setSummary(st, upd.summary);
+        const before = o.publishOnlyChanges ? findingsKey(st.findings) : undefined;
+        o.publishOnlyChanges = false;
+        st.findings = upd.findings;
+        if (before === undefined || findingsKey(upd.findings) !== before)
+          this.host.publish(st.file, upd.findings, version);
+        this.host.trace?.(`whole-file analysis of ${st.file} v${version}: ${ms(t0)} ms`);
+        if (factsChanged) this.refreshPackage(st, oldPkg);
+      } catch (e) {
+        o.job = undefined;
+        this.host.log("error", `analysing ${st.file} failed: ${describe(e)}`);
+      }
+    };
+    o.job = job;
+    if (atOnce) slice();
+    else o.jobTimer.set(0, slice);
+  }
+
+  private contextFor(st: FileState): AnalysisContext {
+    return { opts: this.options, packageFor: (summary) => this.packageFactsWith(st, summary) };
+  }
+
+  // ---- packages -------------------------------------------------------------
+
+  private state(file: string): FileState {
+    let st = this.files.get(file);
+    if (!st) {
+      st = { file, dir: path.isAbsolute(file) ? path.dirname(file) : file, findings: [], published: "" };
+      this.files.set(file, st);
+    }
+    return st;
+  }
+
+  /**
+   * Records a file's summary in the package index. Returns whether its package
+   * facts changed; `sameFacts` skips the comparison when the caller knows.
+   */
+  private setSummary(st: FileState, summary: FileSummary | undefined, sameFacts = false): boolean {
+    const oldPkg = st.pkg;
+    const oldKey = st.key;
+    st.summary = summary;
+    st.pkg = summary ? pkgKey(st.dir, summary.packageName) : undefined;
+    if (!sameFacts || oldPkg !== st.pkg) st.key = summary ? factsKey(summary) : undefined;
+    if (oldPkg !== st.pkg) {
+      if (oldPkg) this.packages.get(oldPkg)?.delete(st.file);
+      if (st.pkg) {
+        let set = this.packages.get(st.pkg);
+        if (!set) this.packages.set(st.pkg, (set = new Set()));
+        set.add(st.file);
+      }
+    }
+    for (const pkg of [oldPkg, st.pkg]) {
+      if (!pkg) continue;
+      this.factsCache.delete(pkg);
+      this.generations.set(pkg, (this.generations.get(pkg) ?? 0) + 1);
+    }
+    return oldKey !== st.key || oldPkg !== st.pkg;
+  }
+
+  private summariesOf(pkg: string, except?: string): FileSummary[] {
+    const out: FileSummary[] = [];
+    for (const f of this.packages.get(pkg) ?? []) {
+      if (f === except) continue;
+      const s = this.files.get(f)?.summary;
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  private packageFacts(pkg: string): PackageFacts {
+    let facts = this.factsCache.get(pkg);
+    if (!facts) {
+      const [dir, name] = pkg.split("\n") as [string, string];
+      facts = new PackageFacts(name, dir, this.summariesOf(pkg).sort(byFile));
+      this.factsCache.set(pkg, facts);
+    }
+    return facts;
+  }
+
+  /** The package facts with `summary` standing for the file (an open file's summary before it is recorded). */
+  private packageFactsWith(st: FileState, summary: FileSummary): PackageFacts {
+    const pkg = pkgKey(st.dir, summary.packageName);
+    const generation = this.generations.get(pkg) ?? 0;
+    const cached = st.open?.facts;
+    if (cached && cached.summary === summary && cached.generation === generation) return cached.facts;
+    const facts = new PackageFacts(
+      summary.packageName,
+      st.dir,
+      [summary, ...this.summariesOf(pkg, st.file)].sort(byFile),
+    );
+    if (st.open) st.open.facts = { summary, generation, facts };
+    return facts;
+  }
+
+  /** The other files of the file's package (old and new, when its package clause changed) need another look. */
+  private refreshPackage(st: FileState, oldPkg: string | undefined): void {
+    const others = new Set<string>();
+    for (const pkg of [oldPkg, st.pkg]) {
+      if (!pkg) continue;
+      for (const f of this.packages.get(pkg) ?? []) if (f !== st.file) others.add(f);
+    }
+    for (const f of others) this.refresh(f);
+  }
+
+  private refresh(file: string): void {
+    const st = this.files.get(file);
+    if (!st) return;
+    if (st.open) {
+      st.open.needsWhole = true;
+      if (!st.open.analyzeTimer.pending) st.open.analyzeTimer.set(0, () => this.analyzeOpen(st, false));
+    } else {
+      this.enqueue(file);
+    }
+  }
+
+  // ---- closed files ---------------------------------------------------------
+
+  private enqueue(file: string): void {
+    this.queue.add(file);
+    if (this.queueRunning) return;
+    this.queueRunning = true;
+    setImmediate(() => void this.drainQueue());
+  }
+
+  private async drainQueue(): Promise<void> {
+    try {
+      while (this.queue.size > 0 && !this.disposed) {
+        const started = performance.now();
+        while (this.queue.size > 0 && performance.now() - started < 20) {
+          const first = this.queue.values().next().value as string;
+          const dir = path.dirname(first);
+          const batch = [...this.queue].filter((f) => path.dirname(f) === dir);
+          for (const f of batch) this.queue.delete(f);
+          this.analyzeClosed(batch);
+        }
+        await yieldToEvents();
+      }
+    } finally {
+      this.queueRunning = false;
+    }
+  }
+
+  /** Reads, parses and analyses closed files of one directory (one package batch). */
+  private analyzeClosed(files: readonly string[]): void {
+    const batch = new Set(files);
+    const changedPkgs = new Set<string>();
+    const parsed: { st: FileState; syntax: ReturnType<typeof parseFile> }[] = [];
+    try {
+      for (const file of files) {
+        const st = this.state(file);
+        if (st.open) continue;
+        if (!this.resolver.inWorkspace(file)) {
+          this.remove(file, true);
+          continue;
+        }
+        const r = readGoFile(file);
+        if (!("text" in r)) {
+          if ("note" in r && fs.existsSync(file)) this.host.log("info", `${file}: ${r.note}`);
+          if (!fs.existsSync(file)) this.remove(file, true);
+          else {
+            const oldPkg = st.pkg;
+            if (this.setSummary(st, undefined) && oldPkg) changedPkgs.add(oldPkg);
+            st.findings = [];
+            this.publishClosed(st);
+          }
+          continue;
+        }
+        try {
+          st.mtimeMs = fs.statSync(file).mtimeMs;
+        } catch {
+          st.mtimeMs = undefined;
+        }
+        let syntax: ReturnType<typeof parseFile>;
+        try {
+          syntax = parseFile(file, normalizeText(r.text));
+        } catch (e) {
+          this.host.log("error", `parsing ${file} failed: ${describe(e)}`);
+          continue;
+        }
+        parsed.push({ st, syntax });
+        const oldPkg = st.pkg;
+        if (this.setSummary(st, syntax.summary)) {
+          if (oldPkg) changedPkgs.add(oldPkg);
+          changedPkgs.add(st.pkg!);
+        }
+      }
+      for (const { st, syntax } of parsed) {
+        const r = analyzeFile(syntax, this.packageFacts(st.pkg!), this.options);
+        this.reportFailures(r.failures);
+        st.findings = r.findings;
+        this.publishClosed(st);
+      }
+    } finally {
+      for (const p of parsed) p.syntax.tree.delete();
+    }
+    for (const pkg of changedPkgs) {
+      for (const f of this.packages.get(pkg) ?? []) if (!batch.has(f)) this.refresh(f);
+    }
+  }
+
+  private publishClosed(st: FileState): void {
+    if (st.open) return;
+    const shown = this.scope === "workspace" ? st.findings : [];
+    const key = findingsKey(shown);
+    if (key === st.published) return;
+    st.published = key;
+    this.host.publish(st.file, shown, null);
+  }
+
+  /** Forgets a closed file (deleted, excluded, outside the workspace) and clears its findings. */
+  private remove(file: string, force = false): void {
+    const st = this.files.get(file);
+    if (!st || (st.open && !force)) return;
+    const oldPkg = st.pkg;
+    const changed = this.setSummary(st, undefined);
+    st.findings = [];
+    if (st.published !== "") {
+      st.published = "";
+      this.host.publish(file, [], null);
+    }
+    this.files.delete(file);
+    if (changed && oldPkg) for (const f of this.packages.get(oldPkg) ?? []) this.refresh(f);
+  }
+
+  // ---- the workspace --------------------------------------------------------
+
+  /**
+   * Analyses every Go file of the workspace folders that is not open,
+   * directory by directory, yielding to other work between directories.
+   * A newer scan cancels an older one.
+   */
+  async scan(progress?: ScanProgress): Promise<ScanResult> {
+    if (this.scanToken) this.scanToken.cancelled = true;
+    const token = { cancelled: false };
+    this.scanToken = token;
+    const t0 = performance.now();
+    const dirs = new Map<string, string[]>();
+    const seen = new Set<string>();
+    for (const root of this.resolver.roots) {
+      try {
+        if (!fs.existsSync(root)) continue;
+        const found = discover([root], this.resolver);
+        for (const n of found.notes) this.host.log("info", `${n.file}: ${n.message}`);
+        for (const [dir, list] of found.dirs) {
+          const fresh = list.filter((f) => !seen.has(f));
+          for (const f of fresh) seen.add(f);
+          if (fresh.length > 0) dirs.set(dir, [...(dirs.get(dir) ?? []), ...fresh]);
+        }
+      } catch (e) {
+        this.host.log("error", `scanning ${root} failed: ${describe(e)}`);
+      }
+    }
+    let total = 0;
+    for (const list of dirs.values()) total += list.length;
+    progress?.begin?.(total);
+    let done = 0;
+    let cancelled = false;
+    for (const [, list] of dirs) {
+      if (token.cancelled || progress?.cancelled || this.disposed) {
+        cancelled = true;
+        break;
+      }
+      try {
+        this.analyzeClosed(list.filter((f) => !this.files.get(f)?.open));
+      } catch (e) {
+        this.host.log("error", `analysing ${path.dirname(list[0]!)} failed: ${describe(e)}`);
+      }
+      done += list.length;
+      progress?.report(done, total);
+      await yieldToEvents();
+    }
+    if (!cancelled) {
+      // Files of an earlier scan that this one did not find: deleted or now excluded.
+      for (const st of [...this.files.values()])
+        if (!st.open && path.isAbsolute(st.file) && !seen.has(st.file)) this.remove(st.file);
+    }
+    if (this.scanToken === token) this.scanToken = undefined;
+    let findings = 0;
+    for (const st of this.files.values()) findings += st.findings.length;
+    return { files: total, findings, ms: performance.now() - t0, cancelled };
+  }
+
+  /** Cancels a running scan (the client cancelled its progress). */
+  cancelScan(): void {
+    if (this.scanToken) this.scanToken.cancelled = true;
+  }
+
+  /** Analyses everything again: configuration or settings changed. */
+  reanalyzeAll(progress?: ScanProgress): Promise<ScanResult> {
+    clearModuleCache();
+    for (const st of this.files.values()) if (st.open) this.refresh(st.file);
+    return this.scan(progress);
+  }
+
+  /** Changes the problems scope: closed files' findings are shown or cleared. */
+  setScope(scope: ProblemsScope): void {
+    if (scope === this.scope) return;
+    this.scope = scope;
+    for (const st of this.files.values()) this.publishClosed(st);
+  }
+
+  /** Files changed on disk (workspace/didChangeWatchedFiles). */
+  filesChanged(
+    events: readonly { file: string; kind: "created" | "changed" | "deleted" }[],
+  ): Promise<ScanResult> | undefined {
+    let config = false;
+    for (const e of events) {
+      if (path.basename(e.file) === CONFIG_FILE) {
+        config = true;
+      } else if (e.file.endsWith(".go")) {
+        const st = this.files.get(e.file);
+        if (st?.open) continue; // the editor's buffer is the truth for open files
+        if (e.kind === "deleted") this.remove(e.file);
+        else if (this.resolver.inWorkspace(e.file)) this.enqueue(e.file);
+        else this.remove(e.file);
+      } else if (e.kind === "deleted") {
+        // A directory went away: forget the files under it.
+        const prefix = e.file + path.sep;
+        for (const f of [...this.files.keys()]) if (f.startsWith(prefix)) this.remove(f);
+      }
+    }
+    if (!config) return undefined;
+    this.resolver.clear();
+    return this.reanalyzeAll();
+  }
+
+  /**
+   * Without file watching, looks for changes on disk in a directory (on open
+   * and save): new, changed and deleted Go files are analysed or forgotten.
+   */
+  recheckDir(dir: string): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith(".go"));
+    } catch {
+      return;
+    }
+    const onDisk = new Set(names.map((n) => path.join(dir, n)));
+    for (const file of onDisk) {
+      const st = this.files.get(file);
+      if (st?.open || !this.resolver.inWorkspace(file)) continue;
+      let mtime: number | undefined;
+      try {
+        mtime = fs.statSync(file).mtimeMs;
+      } catch {
+        continue;
+      }
+      if (!st || st.mtimeMs !== mtime) this.enqueue(file);
+    }
+    for (const st of [...this.files.values()]) {
+      if (!st.open && st.dir === dir && !onDisk.has(st.file)) this.remove(st.file);
+    }
+  }
+
+  private reportFailures(failures: readonly RuleFailure[]): void {
+    for (const f of failures) this.host.ruleFailed(f);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.cancelScan();
+    for (const st of this.files.values()) if (st.open) this.disposeOpen(st.open);
+  }
+}
+
+function ms(since: number): string {
+  return (performance.now() - since).toFixed(2);
+}
+
+function byFile(a: FileSummary, b: FileSummary): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
