@@ -3,7 +3,8 @@
 import type { Node } from "../parser";
 import { frameworkOf } from "../analysis/frameworks";
 import { rangeOf, spanOf, unparen } from "../analysis/syntax";
-import type { RawFinding, Range } from "../analysis/types";
+import type { Fix, RawFinding, Range, TextEdit } from "../analysis/types";
+import { fixesAllowed, hasComment, insertAfter, replaceBetween, replaceUpTo } from "../fixes/edit";
 import { callArgs, declaredType } from "./context-key-builtin";
 import type { Rule, RuleContext } from "./rule";
 
@@ -43,6 +44,87 @@ function accessOf(sel: Node): { access: Access; range: Range } | null {
   return null;
 }
 
+/**
+ * The accessor rewrite of one `c.Keys[k]` access, or undefined where no
+ * accessor does the same: `c.Keys[k] = v` becomes `c.Set(k, v)`, the comma-ok
+ * read `v, ok := c.Keys[k]` becomes `c.Get(k)`, and (gin only) a plain read
+ * becomes `c.Value(k)`. `c.Keys[k]++`, `op=`, delete and range have no accessor.
+ */
+function accessorFix(sel: Node, name: string, fw: "gin" | "gee", ctx: RuleContext): Fix | undefined {
+  let operand = sel;
+  while (operand.parent?.type === "parenthesized_expression") operand = operand.parent;
+  const index = operand.parent;
+  if (index?.type !== "index_expression") return undefined;
+  const key = index.childForFieldName("index");
+  if (!key) return undefined;
+  const file = ctx.file.file;
+  const title = `Use ${name}.Set / ${name}.Get`;
+  // Only the `c.Keys[` head and the `]` tail are replaced, so key and value text
+  // (with their comments and any nested access another fix rewrites) stay as they are.
+  const head = (method: string): TextEdit | undefined =>
+    hasComment(ctx.file, index.startIndex, key.startIndex)
+      ? undefined
+      : replaceUpTo(file, index, key, `${name}.${method}(`);
+  let outer = index;
+  while (outer.parent?.type === "parenthesized_expression") outer = outer.parent;
+  const list = outer.parent;
+  const stmt = list?.parent;
+  if (
+    list?.type === "expression_list" &&
+    stmt?.type === "assignment_statement" &&
+    stmt.childForFieldName("left")?.id === list.id
+  ) {
+    const left = list.namedChildren.filter((x) => x?.type !== "comment");
+    const right = stmt.childForFieldName("right")?.namedChildren.filter((x) => x?.type !== "comment") ?? [];
+    if (stmt.childForFieldName("operator")?.text !== "=" || left.length !== 1 || right.length !== 1) return undefined;
+    const value = right[0]!;
+    const h = head("Set");
+    if (!h || hasComment(ctx.file, key.endIndex, value.startIndex)) return undefined;
+    return { title, safe: true, edits: [h, replaceBetween(file, key, value, ", "), insertAfter(file, value, ")")] };
+  }
+  if (stmt && list?.type === "expression_list" && commaOkRead(stmt, list)) {
+    const h = head("Get");
+    if (!h || hasComment(ctx.file, key.endIndex, index.endIndex)) return undefined;
+    return { title, safe: true, edits: [h, closeParen(file, key, index)] };
+  }
+  if (list?.type === "inc_statement" || list?.type === "dec_statement") return undefined;
+  if (fw !== "gin") return undefined;
+  const h = head("Value");
+  if (!h || hasComment(ctx.file, key.endIndex, index.endIndex)) return undefined;
+  // c.Value(k) equals c.Keys[k] for string keys unless the engine enables
+  // ContextWithFallback, when a missing key is looked up in the request's
+  // context too: a reviewer has to confirm that.
+  return { title, safe: false, edits: [h, closeParen(file, key, index)] };
+}
+
+/** Replaces the `]` after the key with `)`. */
+function closeParen(file: string, key: Node, index: Node): TextEdit {
+  return { file, range: { start: rangeOf(key).end, end: rangeOf(index).end }, newText: ")" };
+}
+
+/** `v, ok := c.Keys[k]`, `v, ok = c.Keys[k]` or `var v, ok = c.Keys[k]` with the access as the only right-hand side. */
+function commaOkRead(stmt: Node, right: Node): boolean {
+  const values = right.namedChildren.filter((x) => x?.type !== "comment");
+  if (values.length !== 1) return false;
+  const leftField = stmt.type === "var_spec" ? null : stmt.childForFieldName("left");
+  const isRight =
+    stmt.type === "var_spec"
+      ? stmt.childForFieldName("value")?.id === right.id
+      : stmt.childForFieldName("right")?.id === right.id;
+  if (!isRight) return false;
+  if (stmt.type === "var_spec")
+    return (
+      stmt.childrenForFieldName("name").filter((x) => x?.type === "identifier").length === 2 &&
+      !stmt.childForFieldName("type")
+    );
+  if (
+    stmt.type !== "short_var_declaration" &&
+    !(stmt.type === "assignment_statement" && stmt.childForFieldName("operator")?.text === "=")
+  )
+    return false;
+  return (leftField?.namedChildren.filter((x) => x?.type !== "comment").length ?? 0) === 2;
+}
+
 export const ginKeysDirect: Rule = {
   id: "gin-keys-direct",
   severity: "warning",
@@ -77,7 +159,9 @@ func profile(c *gin.Context) {
 \tu := c.MustGet("user").(*User)
 \tc.JSON(http.StatusOK, u)
 }`,
-    fix: "Write with `c.Set(k, v)` and read with `c.Get(k)`, `c.MustGet(k)` or the typed helpers (`c.GetString(k)`, `c.GetInt(k)`, ...). There is no locked way to range over `Keys`: read the entries you need with `c.Get` by name instead.",
+    fix:
+      "Write with `c.Set(k, v)` and read with `c.Get(k)`, `c.MustGet(k)` or the typed helpers (`c.GetString(k)`, `c.GetInt(k)`, ...). There is no locked way to range over `Keys`: read the entries you need with `c.Get` by name instead. " +
+      "The quick fix **Use c.Set / c.Get** rewrites `c.Keys[k] = v` to `c.Set(k, v)` and `v, ok := c.Keys[k]` to `v, ok := c.Get(k)` (safe), and on gin a plain read to `c.Value(k)` (not marked safe: with the engine's `ContextWithFallback` a missing key is also looked up in the request's context). `c.Keys[k]++`, `op=`, `delete` and `range` get no fix: no accessor does the same.",
     silent: [
       "`c.Set`, `c.Get`, `c.MustGet` and the typed `Get...` helpers",
       "receivers whose type is not visible (no parameter or variable declaration with a framework type), and contexts of echo and fiber, which have no `Keys` map",
@@ -102,7 +186,8 @@ func profile(c *gin.Context) {
         fw === "gin"
           ? `gin guards it with a lock only inside ${n}.Set and ${n}.Get`
           : `use ${n}.Set and ${n}.Get, the context's accessors for it`;
-      out.push({ range: use.range, message: `${n}.Keys is ${use.access} directly; ${tail}` });
+      const fix = fixesAllowed(ctx.file) ? accessorFix(sel, n, fw, ctx) : undefined;
+      out.push({ range: use.range, message: `${n}.Keys is ${use.access} directly; ${tail}`, fixes: fix ? [fix] : [] });
     }
     return out;
   },

@@ -13,7 +13,18 @@ import {
   unparen,
   type LocalDecl,
 } from "../analysis/syntax";
-import type { Range, RawFinding } from "../analysis/types";
+import type { Fix, Range, RawFinding, TextEdit } from "../analysis/types";
+import {
+  fixesAllowed,
+  freshName,
+  indentOf,
+  insertBefore,
+  insertLine,
+  replaceNode,
+  startsLine,
+  typeUsableIn,
+} from "../fixes/edit";
+import { importEdits, importName } from "../fixes/imports";
 import { writtenMap } from "./global-map-race";
 import type { Rule, RuleContext } from "./rule";
 
@@ -311,6 +322,150 @@ function singleEntryMap(range: Node, map: KnownMap, ctx: RuleContext): boolean {
   return !new RegExp(`\\b${map.root}\\s*=[^=]|&\\s*${map.root}\\b`).test(body);
 }
 
+/** The map type text of a known map, resolved through the package's named map types. */
+function mapTypeOf(map: KnownMap, expr: Node, ctx: RuleContext): string | undefined {
+  let t: string | undefined;
+  if (map.kind === "package") t = ctx.pkg.mapVar(map.root)?.mapType;
+  else if (map.kind === "local") {
+    const local = findLocalDeclaration(unparen(expr), map.root);
+    const d = local?.decls.length === 1 ? local.decls[0]! : undefined;
+    if (d)
+      t =
+        d.typeText !== undefined
+          ? d.typeText
+          : d.value
+            ? classifyValue(d.value, ctx.pkg.namedMapTypes).mapType
+            : undefined;
+  } else if (map.kind === "field") {
+    const operand = unparen(unparen(expr).childForFieldName("operand")!);
+    t = structTypeOf(operand, ctx.pkg)?.type.fields.find((f) => f.name === map.field)?.typeText;
+  }
+  if (t && !t.startsWith("map[")) {
+    const named = ctx.pkg.types.get(t);
+    t = named?.kind === "map" ? named.typeText : undefined;
+  }
+  return t;
+}
+
+/** `K` of `map[K]V`. */
+function keyTypeOf(mapType: string): string | undefined {
+  if (!mapType.startsWith("map[")) return undefined;
+  let depth = 0;
+  for (let i = 3; i < mapType.length; i++) {
+    const c = mapType[i];
+    if (c === "[") depth++;
+    else if (c === "]" && --depth === 0) return mapType.slice(4, i).trim();
+  }
+  return undefined;
+}
+
+const SORTERS: Record<string, string> = { string: "Strings", int: "Ints", float64: "Float64s" };
+const ORDERED = /^(u?int(8|16|32|64)?|uintptr|float32|byte|rune)$/;
+
+/** The local name of an import a fix adds or reuses, or undefined when the name is taken by something else. */
+function importedAs(ctx: RuleContext, near: Node, importPath: string): string | undefined {
+  const existing = importName(ctx.file, importPath);
+  if (existing) return existing;
+  const name = importPath.slice(importPath.lastIndexOf("/") + 1);
+  if (name in ctx.file.summary.imports || findLocalDeclaration(near, name)) return undefined;
+  return name;
+}
+
+/**
+ * "Pick the smallest key" and "Pick a random key": the keys are collected into
+ * a slice, sorted or shuffled, and the loop ranges over that slice, so its
+ * body (which ends in its first iteration) and any break keep their meaning;
+ * the value becomes a lookup. Neither is safe: each changes which entry is
+ * picked, which is the point.
+ */
+function pickFixes(ctx: RuleContext, loop: Node, clause: Node, right: Node, map: KnownMap): Fix[] {
+  if (!fixesAllowed(ctx.file) || map.kind === "value") return [];
+  const left =
+    clause.childForFieldName("left")?.namedChildren.filter((n): n is Node => !!n && n.type !== "comment") ?? [];
+  // `for k, v = range m` assigns existing variables: rare, and a rewrite would change their scope.
+  if (clause.text.includes(":=") === false || left.length === 0 || left.some((n) => n.type !== "identifier")) return [];
+  const mapType = mapTypeOf(map, right, ctx);
+  const keyType = mapType ? keyTypeOf(mapType) : undefined;
+  if (!keyType || !typeUsableIn(keyType, ctx.file)) return [];
+  const stmt = loop.parent?.type === "labeled_statement" ? loop.parent : loop;
+  const body = loop.childForFieldName("body");
+  if (stmt.parent?.type !== "statement_list" || !startsLine(ctx.file, stmt) || !body) return [];
+  // The value lookup goes on its own line after `{`: only when nothing but a comment follows it.
+  const src = ctx.file.text;
+  const eol = src.indexOf("\n", body.startIndex);
+  const afterBrace = src.slice(body.startIndex + 1, eol < 0 ? src.length : eol).trim();
+  if (eol < 0 || (afterBrace !== "" && !afterBrace.startsWith("//"))) return [];
+
+  // New names must be unused in the whole top-level declaration: an outer one would be shadowed.
+  let top = loop;
+  while (top.parent && top.parent.type !== "source_file") top = top.parent;
+  const fn = ctx.file.text.slice(top.startIndex, top.endIndex);
+  const keys = freshName(fn, ["keys", "mapKeys", "pickKeys"]);
+  const keyVar = left[0]!.text !== "_" ? left[0]!.text : freshName(fn, ["k", "key", "pickKey"]);
+  const valueVar = left[1] && left[1].text !== "_" ? left[1].text : undefined;
+  if (!keys || !keyVar) return [];
+  // The value moves from the loop header into the body's block, where a redeclaration would clash.
+  if (valueVar && redeclares(body, valueVar)) return [];
+  const m = unparen(right).text;
+  const ind = indentOf(ctx.file, stmt);
+  const file = ctx.file.file;
+  const collect =
+    `${keys} := make([]${keyType}, 0, len(${m}))\n` +
+    `${ind}for ${keyVar} := range ${m} {\n` +
+    `${ind}\t${keys} = append(${keys}, ${keyVar})\n` +
+    `${ind}}\n`;
+  const rewrite: TextEdit[] = [
+    replaceNode(file, clause, `_, ${keyVar} := range ${keys}`),
+    ...(valueVar
+      ? [insertLine(file, body.startPosition.row + 1, `${indentOf(ctx.file, stmt)}\t${valueVar} := ${m}[${keyVar}]\n`)]
+      : []),
+  ];
+  const out: Fix[] = [];
+  const sortName = SORTERS[keyType] || ORDERED.test(keyType) ? importedAs(ctx, loop, "sort") : undefined;
+  if (sortName) {
+    const sorter = SORTERS[keyType]
+      ? `${sortName}.${SORTERS[keyType]}(${keys})`
+      : `${sortName}.Slice(${keys}, func(i, j int) bool { return ${keys}[i] < ${keys}[j] })`;
+    out.push({
+      title: `Pick the smallest key of ${map.name}`,
+      safe: false,
+      edits: [
+        insertBefore(file, stmt, `${collect}${ind}${sorter}\n${ind}`),
+        ...rewrite,
+        ...importEdits(ctx.file, ["sort"]),
+      ],
+    });
+  }
+  const randName = importedAs(ctx, loop, "math/rand");
+  if (randName) {
+    const shuffle = `${randName}.Shuffle(len(${keys}), func(i, j int) { ${keys}[i], ${keys}[j] = ${keys}[j], ${keys}[i] })`;
+    out.push({
+      title: `Pick a random key of ${map.name}`,
+      safe: false,
+      edits: [
+        insertBefore(file, stmt, `${collect}${ind}${shuffle}\n${ind}`),
+        ...rewrite,
+        ...importEdits(ctx.file, ["math/rand"]),
+      ],
+    });
+  }
+  return out;
+}
+
+/** Whether a top-level statement of the block declares `name` (with `:=` or `var`). */
+function redeclares(block: Node, name: string): boolean {
+  const list = block.namedChildren.find((c) => c?.type === "statement_list");
+  for (const st of list?.namedChildren ?? []) {
+    if (
+      st?.type === "short_var_declaration" &&
+      st.childForFieldName("left")?.namedChildren.some((n) => n?.text === name)
+    )
+      return true;
+    if (st?.type === "var_declaration" && new RegExp(`\\b${name}\\b`).test(st.text)) return true;
+  }
+  return false;
+}
+
 export const mapRangePick: Rule = {
   id: "map-range-pick",
   severity: "warning",
@@ -345,7 +500,9 @@ export const mapRangePick: Rule = {
 \tsort.Strings(names)
 \treturn backends[names[rand.Intn(len(names))]] // or names[0] for a stable choice
 }`,
-    fix: "Choose explicitly: collect the keys, then sort them for a deterministic choice (`names[0]`) or draw one with `rand.Intn(len(names))` for a uniform random one. When the map always holds exactly one entry, say so with a `len(m) == 1` check around the loop.",
+    fix:
+      "Choose explicitly: collect the keys, then sort them for a deterministic choice (`names[0]`) or draw one with `rand.Intn(len(names))` for a uniform random one. When the map always holds exactly one entry, say so with a `len(m) == 1` check around the loop. " +
+      "The quick fixes **Pick the smallest key of m** (keys of an ordered type, sorted with `sort`) and **Pick a random key of m** (keys shuffled with `math/rand`) collect the keys into a slice before the loop and make the loop range over it, so the body, its `break` and its `return` stay as they are and the value becomes `v := m[k]`. Neither is marked safe: each changes which entry is picked.",
     silent: [
       "ranging over slices, arrays, strings, channels, or anything not known to be a map (`for _, x := range s { return x }` over a slice is the ordinary way to take its first element)",
       "loops whose `break` or `return` is conditional (searching, not picking), or that can `continue` before it",
@@ -389,6 +546,7 @@ export const mapRangePick: Rule = {
       out.push({
         range: spanOf(loop, right),
         message: `loop over map ${map.name} picks whichever entry comes first; map order is unspecified and not uniformly random`,
+        fixes: pickFixes(ctx, loop, clause, right, map),
         related:
           map.declRange && map.kind !== "value"
             ? [{ file: map.declFile ?? ctx.file.file, range: map.declRange, message: `${map.root} is declared here` }]

@@ -11,7 +11,18 @@ import {
   rangeOf,
   unparen,
 } from "../analysis/syntax";
-import type { Range, RawFinding } from "../analysis/types";
+import type { Fix, Range, RawFinding, TextEdit } from "../analysis/types";
+import {
+  fixesAllowed,
+  hasComment,
+  indentOf,
+  insertBefore,
+  insertLine,
+  replaceAfter,
+  replaceNode,
+  startsLine,
+  typeUsableIn,
+} from "../fixes/edit";
 import { declIsMap, isMapField } from "./map-range-pick";
 import type { Rule, RuleContext } from "./rule";
 
@@ -219,11 +230,191 @@ function namedResultWords(ctx: RuleContext): Set<string> {
   return out;
 }
 
-function finding(write: Node, name: string, file: string, declRange: Range, declMessage: string): RawFinding {
+function finding(
+  write: Node,
+  name: string,
+  file: string,
+  declRange: Range,
+  declMessage: string,
+  fixes: (Fix | undefined)[] = [],
+): RawFinding {
   return {
     range: rangeOf(write),
     message: `map ${name} is nil here: assigning to an entry of a nil map panics`,
     related: [{ file, range: declRange, message: declMessage }],
+    fixes: fixes.filter((f): f is Fix => f !== undefined),
+  };
+}
+
+/** A use of the map that cannot tell nil from empty: indexing, `len`, `delete`, `clear`, `range`. */
+function nilBlindUse(e: Node): boolean {
+  let n = e;
+  while (n.parent?.type === "parenthesized_expression") n = n.parent;
+  const p = n.parent;
+  if (!p) return false;
+  if (p.type === "index_expression") return p.childForFieldName("operand")?.id === n.id;
+  if (p.type === "range_clause") return p.childForFieldName("right")?.id === n.id;
+  if (p.type === "argument_list") {
+    const fn = p.parent?.childForFieldName("function");
+    const first = p.namedChildren.find((a) => a?.type !== "comment");
+    return fn?.type === "identifier" && /^(len|delete|clear)$/.test(fn.text) && first?.id === n.id;
+  }
+  return false;
+}
+
+/**
+ * Whether the function can observe that the map is nil rather than empty (it
+ * compares, returns, passes or copies it, or the struct holding it): then
+ * creating the map up front changes behaviour beyond the panicking write.
+ */
+function nilnessObservable(t: NilTarget, text: string): boolean {
+  const body = t.fn.childForFieldName("body");
+  if (!body) return true;
+  const re = new RegExp(`\\b${t.name}\\b`, "g");
+  re.lastIndex = Math.max(body.startIndex, t.declNode.endIndex);
+  for (let m = re.exec(text); m && m.index < body.endIndex; m = re.exec(text)) {
+    const id = body.descendantForIndex(m.index, m.index + t.name.length);
+    if (!id || id.type !== "identifier" || id.startIndex !== m.index || id.endIndex !== m.index + t.name.length)
+      continue;
+    if (findLocalDeclaration(id, t.name)?.fn.id !== t.fn.id) continue;
+    if (t.field === undefined) {
+      if (!nilBlindUse(id)) return true;
+      continue;
+    }
+    const sel = id.parent;
+    if (sel?.type !== "selector_expression" || sel.childForFieldName("operand")?.id !== id.id) return true;
+    if (sel.childForFieldName("field")?.text !== t.field) continue;
+    if (!nilBlindUse(sel)) return true;
+  }
+  return false;
+}
+
+/** The statement a declaration belongs to, when it stands alone in a statement list (so a line can follow it). */
+function declStatement(declNode: Node): Node | null {
+  let stmt: Node | null = declNode;
+  if (stmt.type === "var_spec") stmt = stmt.parent;
+  if (stmt?.type === "var_spec_list") stmt = stmt.parent;
+  if (!stmt || (stmt.type !== "var_declaration" && stmt.type !== "short_var_declaration")) return null;
+  return stmt.parent?.type === "statement_list" ? stmt : null;
+}
+
+/** A line after the statement: `<indent><text>`; only when nothing but a comment follows the statement on its line. */
+function lineAfter(ctx: RuleContext, stmt: Node, text: string): TextEdit | null {
+  const src = ctx.file.text;
+  const eol = src.indexOf("\n", stmt.endIndex);
+  const rest = src.slice(stmt.endIndex, eol < 0 ? src.length : eol).trim();
+  if (rest !== "" && !rest.startsWith("//")) return null;
+  if (eol < 0) return null;
+  return insertLine(ctx.file.file, stmt.endPosition.row + 1, `${indentOf(ctx.file, stmt)}${text}\n`);
+}
+
+/**
+ * `if m == nil { m = make(...) }` right before the write: the map is created
+ * only where the write would have panicked, so every other path behaves as
+ * before. Offered when creating the map up front is not safe.
+ */
+function guardFix(
+  ctx: RuleContext,
+  write: Node,
+  expr: string,
+  typeText: string | undefined,
+  upFront?: Fix,
+): Fix | undefined {
+  if (!typeText || upFront?.safe) return undefined;
+  let stmt: Node | null = write.parent;
+  if (stmt?.type === "expression_list") stmt = stmt.parent;
+  if (!stmt || stmt.parent?.type !== "statement_list" || !startsLine(ctx.file, stmt)) return undefined;
+  const ind = indentOf(ctx.file, stmt);
+  const guard = `if ${expr} == nil {\n${ind}\t${expr} = make(${typeText})\n${ind}}\n${ind}`;
+  return {
+    title: `Initialize the map ${expr} before this write`,
+    safe: true,
+    edits: [insertBefore(ctx.file.file, stmt, guard)],
+  };
+}
+
+function initFix(title: string, safe: boolean, edit: TextEdit | null): Fix | undefined {
+  return edit ? { title, safe, edits: [edit] } : undefined;
+}
+
+/**
+ * `var m map[K]V` becomes `m := make(map[K]V)` (or `m = make(map[K]V)` follows a
+ * declaration of several names). Safe when nothing in the function can tell the
+ * new empty map from nil, so only the panicking write changes.
+ */
+function localVarFix(ctx: RuleContext, t: NilTarget): Fix | undefined {
+  const spec = t.declNode;
+  const type = spec.childForFieldName("type");
+  const stmt = declStatement(spec);
+  if (!type || !stmt) return undefined;
+  const title = `Initialize the map ${t.name}`;
+  const safe = !nilnessObservable(t, ctx.file.text);
+  const make = `make(${type.text})`;
+  const names = spec.childrenForFieldName("name").filter((n) => n?.type === "identifier");
+  if (spec.parent?.id === stmt.id && names.length === 1 && !hasComment(ctx.file, stmt.startIndex, stmt.endIndex))
+    return initFix(title, safe, replaceNode(ctx.file.file, stmt, `${t.name} := ${make}`));
+  return initFix(title, safe, lineAfter(ctx, stmt, `${t.name} = ${make}`));
+}
+
+function fieldFixes(ctx: RuleContext, t: NilTarget, typeName: string, write: Node): (Fix | undefined)[] {
+  const upFront = fieldFix(ctx, t, typeName);
+  const fieldType = ctx.pkg.types.get(typeName)?.fields.find((f) => f.name === t.field)?.typeText;
+  const usable = fieldType && typeUsableIn(fieldType, ctx.file) ? fieldType : undefined;
+  return [upFront, guardFix(ctx, write, `${t.name}.${t.field}`, usable, upFront)];
+}
+
+/** `s.f = make(map[K]V)` after the declaration of the struct variable `s`. */
+function fieldFix(ctx: RuleContext, t: NilTarget, typeName: string): Fix | undefined {
+  const fieldType = ctx.pkg.types.get(typeName)?.fields.find((f) => f.name === t.field)?.typeText;
+  const stmt = declStatement(t.declNode);
+  if (!fieldType || !stmt || !typeUsableIn(fieldType, ctx.file)) return undefined;
+  const safe = !nilnessObservable(t, ctx.file.text);
+  return initFix(
+    `Initialize the map ${t.name}.${t.field}`,
+    safe,
+    lineAfter(ctx, stmt, `${t.name}.${t.field} = make(${fieldType})`),
+  );
+}
+
+/** A named map result gets `m = make(...)` as the function's first statement; callers see an empty map instead of nil. */
+function namedResultFix(ctx: RuleContext, t: NilTarget, decl: Node): Fix | undefined {
+  const type = decl.childForFieldName("type");
+  const list = t.fn.childForFieldName("body")?.namedChildren.find((n) => n?.type === "statement_list");
+  const first = list?.namedChildren.find((n) => !!n);
+  if (!type || !first || decl.childrenForFieldName("name").length !== 1) return undefined;
+  const edit = insertLine(
+    ctx.file.file,
+    first.startPosition.row,
+    `${indentOf(ctx.file, first)}${t.name} = make(${type.text})\n`,
+  );
+  if (ctx.file.text.slice(ctx.file.text.lastIndexOf("\n", first.startIndex - 1) + 1, first.startIndex).trim() !== "")
+    return undefined;
+  return { title: `Initialize the map ${t.name}`, safe: false, edits: [edit] };
+}
+
+/**
+ * `var m map[K]V` at package level becomes `var m = make(map[K]V)`: not safe,
+ * since other files of the package may compare it with nil.
+ */
+function packageVarFix(ctx: RuleContext, name: string, range: Range): Fix | undefined {
+  const id = ctx.file.tree.rootNode.descendantForPosition({ row: range.start.line, column: range.start.character });
+  const spec = id?.parent;
+  if (id?.type !== "identifier" || spec?.type !== "var_spec") return undefined;
+  const names = spec.childrenForFieldName("name").filter((n) => n?.type === "identifier");
+  const type = spec.childForFieldName("type");
+  const list = spec.parent;
+  // In a group of several specs gofmt aligns the columns, which one rewritten spec would upset.
+  if (
+    names.length !== 1 ||
+    !type ||
+    (list?.type === "var_spec_list" && list.namedChildren.filter((n) => n?.type === "var_spec").length !== 1)
+  )
+    return undefined;
+  if (hasComment(ctx.file, id.endIndex, spec.endIndex)) return undefined;
+  return {
+    title: `Initialize the map ${name}`,
+    safe: false,
+    edits: [replaceAfter(ctx.file.file, id, spec, ` = make(${type.text})`)],
   };
 }
 
@@ -257,7 +448,11 @@ export const nilMapWrite: Rule = {
 \t}
 \treturn pos
 }`,
-    fix: "Create the map before the first write: declare it with `m := make(map[K]V)` or a literal `map[K]V{}`, set the field in the struct literal (`T{f: map[K]V{}}`) or in a constructor, and initialise package-level maps in their declaration or in `init`.",
+    fix:
+      "Create the map before the first write: declare it with `m := make(map[K]V)` or a literal `map[K]V{}`, set the field in the struct literal (`T{f: map[K]V{}}`) or in a constructor, and initialise package-level maps in their declaration or in `init`. " +
+      "The quick fix **Initialize the map m** turns `var m map[K]V` into `m := make(map[K]V)` (or adds `m = make(map[K]V)` after a declaration of several names), adds `s.f = make(...)` after the declaration of a struct variable, `= make(...)` to a package-level declaration, or `m = make(...)` at the top of a function with a named map result. " +
+      "It is marked safe only when the function uses the map in ways that cannot tell an empty map from nil (indexing, `range`, `len`, `delete`): returning it, comparing it with nil or passing it on would now see an empty map. " +
+      "Where it is not, the safe fix **Initialize the map m before this write** puts `if m == nil { m = make(map[K]V) }` right before the write, which changes only the path that panicked.",
     silent: [
       "writes after any assignment to the map in the text of the function (`m = make(...)`, `m, err = load()`, `if m == nil { m = ... }`), even in another branch",
       "writes in a loop whose body also assigns the map, and maps that a closure may assign or whose address is taken (`json.Unmarshal(data, &m)`)",
@@ -281,8 +476,15 @@ export const nilMapWrite: Rule = {
         // No `name[` in the function: nothing indexes the map, so nothing writes it.
         if (!id || !new RegExp(`\\b${id.text}\\s*\\[`).test(fnText)) continue;
         if (localDeclarations(fn).get(id.text)?.length !== 1) continue;
-        const w = firstNilWrite({ fn, declNode: spec, name: id.text }, ctx.file.text);
-        if (w) out.push(finding(w, id.text, file, rangeOf(id), `${id.text} is declared here without a value`));
+        const target = { fn, declNode: spec, name: id.text };
+        const w = firstNilWrite(target, ctx.file.text);
+        if (!w) continue;
+        const fixes: (Fix | undefined)[] = [];
+        if (fixesAllowed(ctx.file)) {
+          const upFront = localVarFix(ctx, target);
+          fixes.push(upFront, guardFix(ctx, w, id.text, spec.childForFieldName("type")?.text, upFront));
+        }
+        out.push(finding(w, id.text, file, rangeOf(id), `${id.text} is declared here without a value`, fixes));
       }
     }
     const fields = mapFieldTypes(ctx.pkg);
@@ -314,7 +516,8 @@ export const nilMapWrite: Rule = {
           const key = `${decl.node.id}:${operand.text}`;
           if (seen.has(key)) continue;
           seen.add(key);
-          const w = firstNilWrite({ fn: local.fn, declNode: decl.node, name: operand.text }, ctx.file.text);
+          const target = { fn: local.fn, declNode: decl.node, name: operand.text };
+          const w = firstNilWrite(target, ctx.file.text);
           const id = decl.node.childrenForFieldName("name").find((n) => n?.text === operand.text);
           if (w)
             out.push(
@@ -324,6 +527,12 @@ export const nilMapWrite: Rule = {
                 file,
                 rangeOf(id ?? decl.node),
                 `${operand.text} is a named result: nil until the function assigns it`,
+                fixesAllowed(ctx.file)
+                  ? [
+                      namedResultFix(ctx, target, decl.node),
+                      guardFix(ctx, w, operand.text, decl.node.childForFieldName("type")?.text),
+                    ]
+                  : [],
               ),
             );
           continue;
@@ -358,7 +567,8 @@ export const nilMapWrite: Rule = {
         const type = sd ? ctx.pkg.types.get(sd.typeName) : undefined;
         if (!sd || !type || type.kind !== "struct" || !isMapField(type, field, ctx.pkg)) continue;
         if (sd.literal && !leavesUnset(sd.literal, field)) continue;
-        const w = firstNilWrite({ fn: local.fn, declNode: decl.node, name: root.text, field }, ctx.file.text);
+        const target = { fn: local.fn, declNode: decl.node, name: root.text, field };
+        const w = firstNilWrite(target, ctx.file.text);
         if (w)
           out.push(
             finding(
@@ -367,6 +577,7 @@ export const nilMapWrite: Rule = {
               file,
               rangeOf(sd.literal ?? decl.node),
               `${root.text} is built here without ${field}`,
+              fixesAllowed(ctx.file) ? fieldFixes(ctx, target, sd.typeName, w) : [],
             ),
           );
         continue;
@@ -389,7 +600,10 @@ export const nilMapWrite: Rule = {
       const key = `${host.id}:${name}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push(finding(write, name, v.file, v.range, `${name} is declared here without a value and never assigned`));
+      const fix = fixesAllowed(ctx.file) && v.file === file ? packageVarFix(ctx, name, v.range) : undefined;
+      out.push(
+        finding(write, name, v.file, v.range, `${name} is declared here without a value and never assigned`, [fix]),
+      );
     }
     return out;
   },

@@ -1,0 +1,3 @@
+module example.com/gee
+
+go 1.19

@@ -1,0 +1,3 @@
+module gee
+
+go 1.19
