@@ -1,4 +1,4 @@
-// Bundles the CLI, the language server and the VS Code client with esbuild,
+// Bundles the CLI, the language server (and their analysis worker) and the VS Code client with esbuild,
 // and copies the web-tree-sitter runtime wasm beside them.
 import * as esbuild from "esbuild";
 import * as fs from "node:fs";
@@ -26,9 +26,20 @@ const server = {
 };
 
 await Promise.all([
-  esbuild.build({ ...server, entryPoints: ["server/src/cli.ts"], outfile: "dist/cli.js", banner: { js: "#!/usr/bin/env node" } }),
+  esbuild.build({
+    ...server,
+    entryPoints: ["server/src/cli.ts"],
+    outfile: "dist/cli.js",
+    banner: { js: "#!/usr/bin/env node" },
+  }),
   esbuild.build({ ...server, entryPoints: ["server/src/server.ts"], outfile: "dist/server.js" }),
-  esbuild.build({ ...common, entryPoints: ["client/src/extension.ts"], outfile: "dist/client.js", external: ["vscode"] }),
+  esbuild.build({ ...server, entryPoints: ["server/src/workspace/worker.ts"], outfile: "dist/worker.js" }),
+  esbuild.build({
+    ...common,
+    entryPoints: ["client/src/extension.ts"],
+    outfile: "dist/client.js",
+    external: ["vscode"],
+  }),
 ]);
 fs.copyFileSync(require.resolve("web-tree-sitter/web-tree-sitter.wasm"), path.join(dist, "web-tree-sitter.wasm"));
 fs.chmodSync(path.join(dist, "cli.js"), 0o755);

@@ -55,7 +55,8 @@ export function rulePage(id: string, severity: string, docs: Rule["docs"], relat
 
 export function expectedDocs(): Map<string, string> {
   const out = new Map<string, string>();
-  for (const r of RULES) out.set(path.join("docs", "rules", `${r.id}.md`), rulePage(r.id, r.severity, r.docs, r.related));
+  for (const r of RULES)
+    out.set(path.join("docs", "rules", `${r.id}.md`), rulePage(r.id, r.severity, r.docs, r.related));
   out.set(path.join("docs", "rules", `${UNUSED_IGNORE}.md`), rulePage(UNUSED_IGNORE, "hint", UNUSED_IGNORE_DOCS, []));
   return out;
 }

@@ -17,5 +17,8 @@ while (stack.length) {
 }
 files.sort();
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...selected], { cwd: root, stdio: "inherit" });
+const r = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...selected], {
+  cwd: root,
+  stdio: "inherit",
+});
 process.exit(r.status ?? 1);

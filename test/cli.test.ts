@@ -165,7 +165,10 @@ describe(`cli (${useBundle ? "dist/cli.js" : "server/src/cli.ts via tsx"})`, () 
     assert.deepEqual(f.related, [
       { file: "svc/a.go", line: 5, column: 5, endLine: 5, endColumn: 6, message: "map m is declared here" },
     ]);
-    assert.deepEqual(f.fixes, []);
+    assert.deepEqual(
+      f.fixes.map((x: { title: string }) => x.title),
+      ["Convert m to sync.Map", "Wrap m in an RWMutex-guarded type", "Guard m with a sync.RWMutex"],
+    );
     assert.deepEqual(Object.keys(f), [
       "file",
       "line",

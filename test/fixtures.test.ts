@@ -32,8 +32,18 @@ export function expectations(file: string, text: string): Expectation[] {
     for (let m = MARKER.exec(line); m; m = MARKER.exec(line)) {
       const quoted = JSON.parse(`"${m[1]}"`) as string;
       const col = code.indexOf(quoted);
-      if (col < 0) throw new Error(`${path.basename(file)}:${i + 1}: marker text ${JSON.stringify(quoted)} does not occur on the line`);
-      out.push({ file, line: i, column: col, endColumn: col + quoted.length, text: quoted, pattern: m[2] !== undefined ? new RegExp(JSON.parse(`"${m[2]}"`) as string) : undefined });
+      if (col < 0)
+        throw new Error(
+          `${path.basename(file)}:${i + 1}: marker text ${JSON.stringify(quoted)} does not occur on the line`,
+        );
+      out.push({
+        file,
+        line: i,
+        column: col,
+        endColumn: col + quoted.length,
+        text: quoted,
+        pattern: m[2] !== undefined ? new RegExp(JSON.parse(`"${m[2]}"`) as string) : undefined,
+      });
     }
   });
   return out;
@@ -54,19 +64,30 @@ before(ready);
 for (const rule of RULES) {
   const dir = path.join(FIXTURES, rule.id);
   describe(`fixtures: ${rule.id}`, () => {
-    const cases = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".go") || fs.statSync(path.join(dir, f)).isDirectory()).sort() : [];
+    const cases = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith(".go") || fs.statSync(path.join(dir, f)).isDirectory())
+          .sort()
+      : [];
     it("has fixture cases", () => assert.ok(cases.length > 0, `no fixtures in test/fixtures/${rule.id}`));
     for (const c of cases) {
       it(c, () => {
         const sources = caseSources(path.join(dir, c));
-        const { findings, failures } = analyzeSources(sources, path.join(dir, c), { rules: [rule], knownRules: KNOWN_IDS });
+        const { findings, failures } = analyzeSources(sources, path.join(dir, c), {
+          rules: [rule],
+          knownRules: KNOWN_IDS,
+        });
         assert.deepEqual(failures, [], "the rule threw");
         const expected = sources.flatMap((s) => expectations(s.file, s.text));
         const own = findings.filter((f) => f.rule === rule.id);
         const missed = expected.filter((e) => !own.some((f) => matches(e, f)));
         const unexpected = own.filter((f) => !expected.some((e) => matches(e, f)));
         const report = [
-          ...missed.map((e) => `missed: ${path.basename(e.file)}:${e.line + 1}:${e.column + 1}: "${e.text}"${e.pattern ? ` ~ /${e.pattern.source}/` : ""}`),
+          ...missed.map(
+            (e) =>
+              `missed: ${path.basename(e.file)}:${e.line + 1}:${e.column + 1}: "${e.text}"${e.pattern ? ` ~ /${e.pattern.source}/` : ""}`,
+          ),
           ...unexpected.map((f) => `unexpected: ${describeFinding(f)}`),
         ];
         assert.deepEqual(report, [], report.join("\n"));

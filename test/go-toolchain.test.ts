@@ -19,7 +19,11 @@ describe("go toolchain", { skip: hasGo ? false : "go is not installed (bash .ci/
   it("examples are gofmt-clean and pass go vet", () => {
     const examples = path.join(ROOT, "examples");
     assert.equal(execFileSync("gofmt", ["-l", examples], { encoding: "utf8" }), "");
-    const vet = spawnSync("go", ["vet", "./..."], { cwd: examples, encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off" } });
+    const vet = spawnSync("go", ["vet", "./..."], {
+      cwd: examples,
+      encoding: "utf8",
+      env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off" },
+    });
     assert.equal(vet.status, 0, vet.stderr);
   });
 });

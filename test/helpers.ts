@@ -1,7 +1,8 @@
 // Shared by the test files: run the engine on fixture sources.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { analyzeSources, initParser, type AnalysisResult } from "../server/src/analysis/engine";
+import { analyzeSources, initParser, normalizeText, type AnalysisResult } from "../server/src/analysis/engine";
+import { workspaceFromSources } from "../server/src/analysis/workspace";
 import { KNOWN_IDS, RULES, type Rule } from "../server/src/rules";
 import { moduleForFile } from "../server/src/workspace/gomod";
 import type { Finding, TextEdit } from "../server/src/analysis/types";
@@ -16,17 +17,30 @@ export async function ready(): Promise<void> {
 }
 
 /** Runs the given rules (default: all) over Go files given as text, as one directory. */
-export function analyze(files: Record<string, string>, rules: readonly Rule[] = RULES, dir = "/virtual"): AnalysisResult {
+export function analyze(
+  files: Record<string, string>,
+  rules: readonly Rule[] = RULES,
+  dir = "/virtual",
+): AnalysisResult {
   const sources = Object.entries(files).map(([name, text]) => ({ file: path.join(dir, name), text }));
   return analyzeSources(sources, dir, { rules, knownRules: KNOWN_IDS });
 }
 
-/** The `.go` files of a fixture case: a single file, or every file of a case directory. */
+/**
+ * The `.go` files of a fixture case: a single file, or every file of a case
+ * directory, subdirectories included (a case with a go.mod may hold several
+ * packages, one per subdirectory).
+ */
 export function caseSources(casePath: string): { file: string; text: string }[] {
-  const st = fs.statSync(casePath);
-  const files = st.isDirectory()
-    ? fs.readdirSync(casePath).filter((f) => f.endsWith(".go")).sort().map((f) => path.join(casePath, f))
-    : [casePath];
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else if (e.name.endsWith(".go")) files.push(path.join(dir, e.name));
+    }
+  };
+  if (fs.statSync(casePath).isDirectory()) walk(casePath);
+  else files.push(casePath);
   return files.map((file) => ({ file, text: fs.readFileSync(file, "utf8") }));
 }
 
@@ -44,9 +58,33 @@ export function fixtureCases(ruleId: string): string[] {
  * Runs one rule alone on a fixture case, as the fixture driver does, with the
  * case's Go module (a directory case may carry its own go.mod and go version).
  */
-export function analyzeCase(rule: Rule, casePath: string): AnalysisResult & { sources: { file: string; text: string }[] } {
+export function analyzeCase(
+  rule: Rule,
+  casePath: string,
+): AnalysisResult & { sources: { file: string; text: string }[] } {
   const sources = caseSources(casePath);
-  const result = analyzeSources(sources, casePath, { rules: [rule], knownRules: KNOWN_IDS, moduleFor: moduleForFile });
+  // The case is the whole workspace: fixes that rewrite every use of something (typed context keys) see all of it.
+  const workspace = workspaceFromSources(
+    sources.map((s) => ({ file: s.file, text: normalizeText(s.text) })),
+    moduleForFile,
+  );
+  const result: AnalysisResult = { findings: [], failures: [] };
+  try {
+    const byDir = new Map<string, { file: string; text: string }[]>();
+    for (const s of sources) byDir.set(path.dirname(s.file), [...(byDir.get(path.dirname(s.file)) ?? []), s]);
+    for (const [dir, list] of byDir) {
+      const r = analyzeSources(list, dir, {
+        rules: [rule],
+        knownRules: KNOWN_IDS,
+        moduleFor: moduleForFile,
+        workspace,
+      });
+      result.findings.push(...r.findings);
+      result.failures.push(...r.failures);
+    }
+  } finally {
+    workspace.dispose();
+  }
   return { ...result, sources };
 }
 
@@ -69,7 +107,8 @@ export function parseGolden(text: string): GoldenSection[] {
     const m = SECTION.exec(line.replace(/\n$/, ""));
     if (m) out.push({ title: m[1]!, text: "" });
     else if (out.length) out[out.length - 1]!.text += line;
-    else throw new Error(`golden text must start with a "-- <title> --" line, not ${JSON.stringify(line.slice(0, 40))}`);
+    else
+      throw new Error(`golden text must start with a "-- <title> --" line, not ${JSON.stringify(line.slice(0, 40))}`);
   }
   return out;
 }
@@ -85,7 +124,10 @@ export function goldenPath(file: string): string {
  * first appear, holding the file after all edits with that title. Files no fix
  * changes are absent.
  */
-export function expectedGoldens(findings: Finding[], sources: { file: string; text: string }[]): Map<string, GoldenSection[]> {
+export function expectedGoldens(
+  findings: Finding[],
+  sources: { file: string; text: string }[],
+): Map<string, GoldenSection[]> {
   const byTitle = new Map<string, TextEdit[]>();
   for (const f of findings) {
     for (const fix of f.fixes) {
@@ -98,7 +140,8 @@ export function expectedGoldens(findings: Finding[], sources: { file: string; te
   const out = new Map<string, GoldenSection[]>();
   for (const [title, edits] of byTitle) {
     for (const e of edits) {
-      if (!sources.some((s) => s.file === e.file)) throw new Error(`fix "${title}" edits ${e.file}, which is not part of the case`);
+      if (!sources.some((s) => s.file === e.file))
+        throw new Error(`fix "${title}" edits ${e.file}, which is not part of the case`);
     }
     for (const s of sources) {
       const mine = edits.filter((e) => e.file === s.file);

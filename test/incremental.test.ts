@@ -6,8 +6,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { analyzeSources } from "../server/src/analysis/engine";
-import type { FileSummary } from "../server/src/analysis/facts";
+import { analyzeSources, parseFile } from "../server/src/analysis/engine";
+import type { FileSummary, FileSyntax } from "../server/src/analysis/facts";
 import { PackageFacts } from "../server/src/analysis/package";
 import type { Finding } from "../server/src/analysis/types";
 import { OpenDocument, type ContentChange } from "../server/src/documents";
@@ -205,8 +205,14 @@ describe("per-declaration analysis", () => {
           for (const t of trees) t.tree.parse(t.s.text);
           // Two rounds: the first records every file's summary for the package facts of the second.
           const summaries = new Map<string, FileSummary>();
+          // The package's parsed files, as the server's model provides them (map fixes rewrite every file).
+          const siblingsOf = (syn: FileSyntax): FileSyntax[] =>
+            trees
+              .map((t) => (t.s.file === syn.file ? syn : parseFile(t.s.file, t.s.text, t.tree.current!)))
+              .filter((x) => x.summary.packageName === syn.summary.packageName)
+              .sort((a, b) => (a.file < b.file ? -1 : 1));
           const ctxFor = (file: string) => ({
-            opts: OPTS,
+            opts: { ...OPTS, siblingsOf },
             packageFor: (s: FileSummary) => {
               summaries.set(file, s);
               return new PackageFacts(

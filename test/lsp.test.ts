@@ -488,19 +488,33 @@ describe("language server over stdio", () => {
     const text = WORKER.replace("package jobs", "package scratch");
     c.notify("textDocument/didOpen", { textDocument: { uri: untitled, languageId: "go", version: 1, text } });
     const p = await c.waitForDiagnostics(untitled, (q) => q.version === 1, "diagnostics of an untitled document");
-    const want = analyzeSources([{ file: "/untitled/a.go", text }], "/untitled", { rules: RULES, knownRules: KNOWN_IDS }).findings;
+    const want = analyzeSources([{ file: "/untitled/a.go", text }], "/untitled", {
+      rules: RULES,
+      knownRules: KNOWN_IDS,
+    }).findings;
     assert.equal(p.diagnostics.length, want.length);
     assert.ok(p.diagnostics.length > 0);
     // Documents in other languages are not analysed, and their changes are not complained about.
     const mark = c.mark();
-    c.notify("textDocument/didOpen", { textDocument: { uri: uri("README.md"), languageId: "markdown", version: 1, text: "# hi" } });
+    c.notify("textDocument/didOpen", {
+      textDocument: { uri: uri("README.md"), languageId: "markdown", version: 1, text: "# hi" },
+    });
     c.notify("textDocument/didChange", {
       textDocument: { uri: uri("README.md"), version: 2 },
       contentChanges: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: "x" }],
     });
     c.notify("textDocument/didClose", { textDocument: { uri: untitled } });
-    await c.waitForDiagnostics(untitled, (q) => q.diagnostics.length === 0, "an untitled document's diagnostics cleared on close", mark);
-    assert.ok(!c.messages.slice(mark).some((m) => m.method === "window/logMessage" && /README/.test((m.params as { message: string }).message)));
+    await c.waitForDiagnostics(
+      untitled,
+      (q) => q.diagnostics.length === 0,
+      "an untitled document's diagnostics cleared on close",
+      mark,
+    );
+    assert.ok(
+      !c.messages
+        .slice(mark)
+        .some((m) => m.method === "window/logMessage" && /README/.test((m.params as { message: string }).message)),
+    );
   });
 
   it("shuts down cleanly", async () => {
@@ -521,7 +535,13 @@ describe("workspace scan cancellation", () => {
     dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "mapctx-cancel-")));
     for (let d = 0; d < 60; d++) {
       fs.mkdirSync(path.join(dir, `p${d}`));
-      for (let f = 0; f < 8; f++) fs.writeFileSync(path.join(dir, `p${d}`, `f${f}.go`), WORKER.replace("package jobs", `package p${d}`).replace(/results/g, `results${f}`).replace("func start", `func start${f}`));
+      for (let f = 0; f < 8; f++)
+        fs.writeFileSync(
+          path.join(dir, `p${d}`, `f${f}.go`),
+          WORKER.replace("package jobs", `package p${d}`)
+            .replace(/results/g, `results${f}`)
+            .replace("func start", `func start${f}`),
+        );
     }
     const c = (client = new LspClient(dir));
     await c.request("initialize", {
@@ -530,11 +550,21 @@ describe("workspace scan cancellation", () => {
       capabilities: { window: { workDoneProgress: true } },
     });
     c.notify("initialized", {});
-    const begin = await c.waitFor((m) => m.method === "$/progress" && (m.params as { value: { kind: string } }).value.kind === "begin", "progress begin");
+    const begin = await c.waitFor(
+      (m) => m.method === "$/progress" && (m.params as { value: { kind: string } }).value.kind === "begin",
+      "progress begin",
+    );
     const token = (begin.params as { token: string | number }).token;
     c.notify("window/workDoneProgress/cancel", { token });
-    await c.waitFor((m) => m.method === "$/progress" && (m.params as { value: { kind: string } }).value.kind === "end", "progress end");
-    const log = await c.waitFor((m) => m.method === "window/logMessage" && /workspace scan|analysed/.test((m.params as { message: string }).message), "the scan's log line");
+    await c.waitFor(
+      (m) => m.method === "$/progress" && (m.params as { value: { kind: string } }).value.kind === "end",
+      "progress end",
+    );
+    const log = await c.waitFor(
+      (m) =>
+        m.method === "window/logMessage" && /workspace scan|analysed/.test((m.params as { message: string }).message),
+      "the scan's log line",
+    );
     assert.match((log.params as { message: string }).message, /cancelled/);
     const published = [...c.diagnostics.keys()].length;
     assert.ok(published < 480, `the scan stopped early (${published} of 480 files published)`);

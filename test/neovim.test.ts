@@ -9,6 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
+import { analyzeSources, initParser } from "../server/src/analysis/engine";
+import { applyEdits } from "../server/src/fixes/apply";
+import { isIgnoreFix } from "../server/src/fixes/ignore";
+import { KNOWN_IDS, RULES } from "../server/src/rules";
 import { ROOT, SERVER } from "./support/lsp-client";
 
 const NVIM = process.env.NVIM_BIN ?? "nvim";
@@ -41,6 +45,24 @@ func start(n int) {
 }
 `;
 
+// gin's c.Keys written directly: the quick fix "Use c.Set / c.Get" is safe.
+const KEYS = `package web
+
+import "github.com/gin-gonic/gin"
+
+// 会话 (non-ASCII above the fix).
+func auth(c *gin.Context) {
+	c.Keys["user"] = "alice"
+	c.Next()
+}
+
+func profile(c *gin.Context) {
+	v, ok := c.Keys["v"]
+	c.JSON(200, gin.H{"v": v, "ok": ok})
+}
+`;
+const FIX_TITLE = "Use c.Set / c.Get";
+
 interface Report {
   steps: { name: string; ok: boolean; detail: string }[];
 }
@@ -54,7 +76,7 @@ describe("Neovim built-in LSP client", { skip: missing }, () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("shows diagnostics for open and unopened files and follows edits", async () => {
+  it("shows diagnostics for open and unopened files, follows edits and applies a quick fix", async () => {
     assert.ok(fs.existsSync(SERVER), `${SERVER} is missing: run npm run build`);
     dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "mapctx-nvim-")));
     fs.writeFileSync(path.join(dir, "go.mod"), "module example.com/ws\n\ngo 1.19\n");
@@ -62,7 +84,20 @@ describe("Neovim built-in LSP client", { skip: missing }, () => {
     fs.mkdirSync(path.join(dir, "jobs"));
     fs.writeFileSync(path.join(dir, "svc/handlers.go"), HANDLERS);
     fs.writeFileSync(path.join(dir, "jobs/worker.go"), WORKER);
+    fs.mkdirSync(path.join(dir, "web"));
+    fs.writeFileSync(path.join(dir, "web/keys.go"), KEYS);
     const result = path.join(dir, "result.json");
+    // What the quick fix must give: the engine's fix for the file's first finding, applied here.
+    await initParser();
+    const keysFile = path.join(dir, "web/keys.go");
+    const first = analyzeSources([{ file: keysFile, text: KEYS }], path.dirname(keysFile), {
+      rules: RULES,
+      knownRules: KNOWN_IDS,
+    }).findings[0];
+    const fix = first?.fixes.find((x) => x.title === FIX_TITLE && x.safe && !isIgnoreFix(x));
+    assert.ok(fix, `the engine offers "${FIX_TITLE}" first: ${JSON.stringify(first)}`);
+    const expectedFile = path.join(dir, "expected.go.txt");
+    fs.writeFileSync(expectedFile, applyEdits(KEYS, fix.edits));
 
     child = spawn(
       NVIM,
@@ -75,6 +110,8 @@ describe("Neovim built-in LSP client", { skip: missing }, () => {
           MAPCTX_SERVER: SERVER,
           MAPCTX_ROOT: dir,
           MAPCTX_RESULT: result,
+          MAPCTX_EXPECTED: expectedFile,
+          MAPCTX_FIX_TITLE: FIX_TITLE,
         },
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -98,6 +135,10 @@ describe("Neovim built-in LSP client", { skip: missing }, () => {
       "diagnostics for the open file",
       "the finding disappears after the edit",
       "diagnostics for an unopened file",
+      "diagnostics for the file to fix",
+      "a quick fix is offered",
+      "the quick fix gives the engine's text",
+      "the fixed finding disappears",
     ];
     for (const name of names) {
       const s = report.steps.find((x) => x.name === name);

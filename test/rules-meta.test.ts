@@ -8,7 +8,14 @@ import { RULES } from "../server/src/rules";
 import { expectedDocs, withRuleTable } from "../scripts/gen-docs";
 import { caseSources, FIXTURES, ROOT } from "./helpers";
 
-const HEADINGS = ["## What it flags", "## Why it matters", "## Example", "## Fix", "## When it stays silent", "## Related"];
+const HEADINGS = [
+  "## What it flags",
+  "## Why it matters",
+  "## Example",
+  "## Fix",
+  "## When it stays silent",
+  "## Related",
+];
 
 describe("rule metadata", () => {
   for (const rule of RULES) {
@@ -45,7 +52,8 @@ describe("rule metadata", () => {
 
   it("no docs page without a registered rule", () => {
     const ids = new Set([...RULES.map((r) => r.id), "unused-ignore"]);
-    for (const f of fs.readdirSync(path.join(ROOT, "docs/rules"))) assert.ok(ids.has(f.replace(/\.md$/, "")), `docs/rules/${f} has no rule`);
+    for (const f of fs.readdirSync(path.join(ROOT, "docs/rules")))
+      assert.ok(ids.has(f.replace(/\.md$/, "")), `docs/rules/${f} has no rule`);
     for (const f of fs.readdirSync(FIXTURES)) assert.ok(ids.has(f), `test/fixtures/${f} has no rule`);
   });
 });

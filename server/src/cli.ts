@@ -138,7 +138,8 @@ function parseCheckArgs(argv: string[]): CheckArgs {
       }
       case "--jobs": {
         const v = value();
-        if (!/^[1-9][0-9]{0,3}$/.test(v)) throw new UserError(`--jobs must be a positive whole number, not ${JSON.stringify(v)}`);
+        if (!/^[1-9][0-9]{0,3}$/.test(v))
+          throw new UserError(`--jobs must be a positive whole number, not ${JSON.stringify(v)}`);
         args.jobs = Number(v);
         break;
       }
@@ -580,8 +581,13 @@ async function main(): Promise<void> {
   if (outcome.stdout) process.stdout.write(outcome.stdout);
   if (outcome.stderr) process.stderr.write(outcome.stderr);
   process.exitCode = outcome.code;
-  // For the benchmark: the process's peak resident set, worker threads included.
-  if (process.env.MAPCTX_PEAK_RSS) process.stderr.write(`mapctx: peak RSS ${process.resourceUsage().maxRSS} KiB\n`);
+  // For the benchmark: the process's peak resident set and CPU time, worker threads included.
+  if (process.env.MAPCTX_PEAK_RSS) {
+    const u = process.resourceUsage();
+    process.stderr.write(
+      `mapctx: peak RSS ${u.maxRSS} KiB, CPU ${Math.round((u.userCPUTime + u.systemCPUTime) / 1000)} ms\n`,
+    );
+  }
 }
 
 if (require.main === module) void main();

@@ -9,6 +9,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
+import { ConfigResolver } from "../../server/src/analysis/config";
+import { initParser } from "../../server/src/analysis/engine";
+import type { Finding, Fix } from "../../server/src/analysis/types";
+import { applyEdits } from "../../server/src/fixes/apply";
+import { KNOWN_IDS, RULES } from "../../server/src/rules";
+import { checkPaths } from "../../server/src/workspace/check";
 import { ensureVsix } from "../vsix";
 import { ROOT, prepareWorkspace, type ExpectedFinding, type TestWorkspace } from "./workspace";
 
@@ -51,6 +57,41 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * The quick fix the keyboard test applies: "Convert <name> to sync.Map" on
+ * examples/cache/pages.go (pages), else on another file, else (while no such
+ * fix exists) the first safe fix the workspace offers. The engine's fix is the
+ * golden: the saved file must equal its edits applied to the file.
+ */
+async function quickFixTarget(
+  dir: string,
+): Promise<{ rel: string; finding: Finding; fix: Fix; original: string; expected: string }> {
+  await initParser();
+  const { findings } = checkPaths([dir], {
+    rules: RULES,
+    knownRules: KNOWN_IDS,
+    config: new ConfigResolver(KNOWN_IDS),
+  });
+  const rel = (f: Finding) => path.relative(dir, f.file).split(path.sep).join("/");
+  const candidates: { finding: Finding; fix: Fix }[] = [];
+  for (const finding of findings) {
+    for (const fix of finding.fixes) {
+      // One file: Ctrl+S saves the active editor only.
+      if (fix.safe && fix.edits.every((e) => e.file === finding.file)) candidates.push({ finding, fix });
+    }
+  }
+  const syncMap = (c: { fix: Fix }) => /^Convert \w+ to sync\.Map$/.test(c.fix.title);
+  const pick =
+    candidates.find(
+      (c) => syncMap(c) && rel(c.finding) === "cache/pages.go" && c.fix.title === "Convert pages to sync.Map",
+    ) ??
+    candidates.find(syncMap) ??
+    candidates[0];
+  if (!pick) throw new Error("the test workspace offers no safe single-file fix");
+  const text = fs.readFileSync(pick.finding.file, "utf8");
+  return { rel: rel(pick.finding), ...pick, original: text, expected: applyEdits(text, pick.fix.edits) };
 }
 
 /** The Problems panel's accessible label of a marker row, which VS Code builds from the diagnostic. */
@@ -163,19 +204,23 @@ describe("mapctx in VS Code (code-server)", { skip, timeout: 10 * 60_000 }, () =
     if (tmp && !failed) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  /** Opens a workspace file through the explorer, expanding its folders one level at a time. */
+  async function openFile(rel: string): Promise<void> {
+    const parts = rel.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      const row = page.locator(
+        `.explorer-folders-view .monaco-list-row[aria-level="${i + 1}"][aria-label="${parts[i]}"]`,
+      );
+      await row.waitFor({ timeout: WAIT_MS });
+      const isLastPart = i === parts.length - 1;
+      if (isLastPart || (await row.getAttribute("aria-expanded")) !== "true") await row.click();
+    }
+    await page.locator(`.tab.active[aria-label^="${parts.at(-1)}"]`).waitFor({ timeout: WAIT_MS });
+  }
+
   test("squiggles appear in an opened file", () =>
     check("squiggles", async () => {
-      // Open the file through the explorer, expanding its folders one level at a time.
-      const parts = ws.opened.split("/");
-      for (let i = 0; i < parts.length; i++) {
-        const row = page.locator(
-          `.explorer-folders-view .monaco-list-row[aria-level="${i + 1}"][aria-label="${parts[i]}"]`,
-        );
-        await row.waitFor({ timeout: WAIT_MS });
-        const isLastPart = i === parts.length - 1;
-        if (isLastPart || (await row.getAttribute("aria-expanded")) !== "true") await row.click();
-      }
-      await page.locator(`.tab.active[aria-label^="${parts.at(-1)}"]`).waitFor({ timeout: WAIT_MS });
+      await openFile(ws.opened);
       await page
         .locator(".monaco-editor .squiggly-warning, .monaco-editor .squiggly-error, .monaco-editor .squiggly-info")
         .first()
@@ -236,5 +281,79 @@ describe("mapctx in VS Code (code-server)", { skip, timeout: 10 * 60_000 }, () =
         assert.fail(`the language status should say "${want}"; it says "${await item.getAttribute("aria-label")}"`);
       }
       assert.match((await item.getAttribute("aria-label")) ?? "", /server running/);
+    }));
+
+  // Last: it changes a file, and so the findings the tests above count.
+  test("a quick fix chosen in the light bulb menu with the keyboard saves the engine's result", () =>
+    check("quickfix", async () => {
+      const target = await quickFixTarget(ws.dir);
+      if (target.fix.title !== "Convert pages to sync.Map")
+        process.stdout.write(
+          `# note: "Convert pages to sync.Map" is not offered; applying "${target.fix.title}" in ${target.rel}\n`,
+        );
+      await openFile(target.rel);
+      const editor = page.locator(".editor-group-container.active .monaco-editor");
+      await editor.locator(".squiggly-warning, .squiggly-error, .squiggly-info").first().waitFor({ timeout: WAIT_MS });
+      await editor.locator(".view-lines").click();
+      await page.keyboard.press("Control+Home");
+      // F8 walks the file's problems in order: stop at the finding the fix belongs to.
+      const widget = page.locator(".marker-widget");
+      const wanted = target.finding.message;
+      let found = false;
+      const seen: string[] = [];
+      for (let i = 0; i < 12 && !found; i++) {
+        await page.keyboard.press("F8");
+        await widget.first().waitFor({ timeout: WAIT_MS });
+        const text = (await widget.first().textContent()) ?? "";
+        seen.push(text);
+        found = text.includes(wanted);
+      }
+      assert.ok(found, `F8 never reached "${wanted}"; it showed:\n${seen.join("\n")}`);
+      await page.keyboard.press("Escape");
+      await widget.first().waitFor({ state: "hidden", timeout: WAIT_MS });
+      const menu = page.locator(".action-widget");
+      const rows = menu.locator(".monaco-list-row.action");
+      const labels = async () => (await rows.allTextContents()).map((t) => t.trim());
+      // The squiggles shown at first come from the workspace scan; the fixes come with the open
+      // document's own analysis a moment later: ask again (Escape, Ctrl+.) until the menu has the fix.
+      let offered: string[] = [];
+      for (let attempt = 0; attempt < 20; attempt++) {
+        await page.keyboard.press("Control+.");
+        await menu.waitFor({ timeout: WAIT_MS });
+        await rows.first().waitFor({ timeout: WAIT_MS });
+        offered = await labels();
+        if (offered.some((l) => l.startsWith(target.fix.title))) break;
+        await page.keyboard.press("Escape");
+        await menu.waitFor({ state: "hidden", timeout: WAIT_MS });
+      }
+      assert.ok(
+        offered.some((l) => l.startsWith(target.fix.title)),
+        `the menu offers "${target.fix.title}": ${JSON.stringify(offered)}`,
+      );
+      // Arrow keys until the item with the fix's title has the focus.
+      const focused = menu.locator(".monaco-list-row.action.focused");
+      for (let i = 0; i < 30; i++) {
+        const now = ((await focused.count()) > 0 ? await focused.first().textContent() : "")?.trim() ?? "";
+        if (now.startsWith(target.fix.title)) break;
+        await page.keyboard.press("ArrowDown");
+      }
+      assert.ok(
+        ((await focused.first().textContent()) ?? "").trim().startsWith(target.fix.title),
+        `focus: ${await focused.first().textContent()}`,
+      );
+      await page.keyboard.press("Enter");
+      await menu.waitFor({ state: "hidden", timeout: WAIT_MS });
+      await page.keyboard.press("Control+S");
+      // The save reaches the disk a moment later: wait for the file to change (or the guard to run out).
+      const file = path.join(ws.dir, target.rel);
+      const deadline = Date.now() + WAIT_MS;
+      let onDisk = fs.readFileSync(file, "utf8");
+      while (onDisk === target.original && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        onDisk = fs.readFileSync(file, "utf8");
+      }
+      await page.locator(".tab.active.dirty").waitFor({ state: "detached", timeout: WAIT_MS });
+      onDisk = fs.readFileSync(file, "utf8");
+      assert.equal(onDisk, target.expected, "the saved file equals the engine's fix (the golden)");
     }));
 });

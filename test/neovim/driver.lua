@@ -25,10 +25,13 @@ end
 
 -- Records every publishDiagnostics, then hands it to Neovim's own handler.
 local published = {}
+-- The document version of the latest diagnostics per uri (nil: a closed file's, from disk).
+local published_version = {}
 local default_publish = vim.lsp.handlers["textDocument/publishDiagnostics"]
 local handlers = {
   ["textDocument/publishDiagnostics"] = function(err, result, ctx, config)
     published[result.uri] = #result.diagnostics
+    published_version[result.uri] = result.version
     return default_publish(err, result, ctx, config)
   end,
 }
@@ -86,6 +89,61 @@ local ok, err = pcall(function()
   end, 20)
   local count = #mapctx_diagnostics(vim.uri_to_bufnr(worker))
   step("diagnostics for an unopened file", unopened and count > 0, "published " .. tostring(published[worker]) .. ", vim.diagnostic.get " .. count)
+
+  -- A quick fix through the LSP client: code actions for the first finding of
+  -- web/keys.go, the preferred one applied as Neovim applies any WorkspaceEdit.
+  vim.cmd("edit " .. vim.fn.fnameescape(root .. "/web/keys.go"))
+  local kbuf = vim.api.nvim_get_current_buf()
+  local kuri = vim.uri_from_bufnr(kbuf)
+  -- The scan's diagnostics from disk are shown at once; the fixes come with the open buffer's analysis.
+  local shown = vim.wait(20000, function()
+    return published_version[kuri] ~= nil and #mapctx_diagnostics(kbuf) > 0
+  end, 20)
+  if not step("diagnostics for the file to fix", shown, "") then
+    return
+  end
+  local diags = mapctx_diagnostics(kbuf)
+  table.sort(diags, function(a, b)
+    return a.lnum < b.lnum
+  end)
+  local lnum = diags[1].lnum
+  -- The diagnostics of the line in LSP form (UTF-16 ranges), as a client puts them in the context.
+  local line_diags = vim.lsp.diagnostic.get_line_diagnostics(kbuf, lnum)
+  local range = line_diags[1] and line_diags[1].range
+    or { start = { line = lnum, character = 0 }, ["end"] = { line = lnum + 1, character = 0 } }
+  local params = {
+    textDocument = vim.lsp.util.make_text_document_params(kbuf),
+    range = range,
+    context = { diagnostics = line_diags },
+  }
+  local responses = vim.lsp.buf_request_sync(kbuf, "textDocument/codeAction", params, 10000) or {}
+  local chosen, titles = nil, {}
+  for _, resp in pairs(responses) do
+    for _, action in ipairs(resp.result or {}) do
+      table.insert(titles, action.title)
+      if action.title == env("MAPCTX_FIX_TITLE") and not chosen then
+        chosen = action
+      end
+    end
+  end
+  if not step("a quick fix is offered", chosen and chosen.isPreferred and chosen.edit, vim.fn.json_encode(titles)) then
+    return
+  end
+  vim.lsp.util.apply_workspace_edit(chosen.edit, "utf-16")
+  local text = table.concat(vim.api.nvim_buf_get_lines(kbuf, 0, -1, false), "\n") .. "\n"
+  local f = assert(io.open(env("MAPCTX_EXPECTED"), "r"))
+  local expected = f:read("*a")
+  f:close()
+  step("the quick fix gives the engine's text", text == expected, text)
+  local fixed = vim.wait(20000, function()
+    for _, d in ipairs(mapctx_diagnostics(kbuf)) do
+      if d.lnum == lnum then
+        return false
+      end
+    end
+    return true
+  end, 20)
+  step("the fixed finding disappears", fixed, tostring(#mapctx_diagnostics(kbuf)) .. " left")
 end)
 
 if not ok then

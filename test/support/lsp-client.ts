@@ -6,7 +6,7 @@ import * as path from "node:path";
 
 export interface Message {
   jsonrpc: "2.0";
-  id?: number | string;
+  id?: number | string | null;
   method?: string;
   params?: unknown;
   result?: unknown;
@@ -55,8 +55,8 @@ export class LspClient {
   private waiters: Waiter[] = [];
   private exited: Promise<number | null>;
 
-  constructor(cwd: string, args: string[] = ["--stdio"]) {
-    this.proc = spawn(process.execPath, [SERVER, ...args], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+  constructor(cwd: string, args: string[] = ["--stdio"], env: NodeJS.ProcessEnv = process.env) {
+    this.proc = spawn(process.execPath, [SERVER, ...args], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
     this.proc.stdout.on("data", (chunk: Buffer) => this.onData(chunk));
     this.proc.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.proc.on("exit", (code) => resolve(code)));
@@ -111,6 +111,11 @@ export class LspClient {
       else still.push(w);
     }
     this.waiters = still;
+  }
+
+  /** Sends raw bytes (malformed input for robustness tests). */
+  writeRaw(data: string | Buffer): void {
+    this.proc.stdin.write(data);
   }
 
   private write(msg: Message): void {

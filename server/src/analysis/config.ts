@@ -35,7 +35,9 @@ export function validateConfig(value: unknown, where: string, knownRules: Readon
     for (const [id, sev] of Object.entries(obj.rules as Record<string, unknown>)) {
       if (!knownRules.has(id)) throw new UserError(`${where}: unknown rule "rules.${id}"`);
       if (typeof sev !== "string" || !SETTINGS.includes(sev)) {
-        throw new UserError(`${where}: "rules.${id}" must be one of ${SETTINGS.join(", ")}, not ${JSON.stringify(sev)}`);
+        throw new UserError(
+          `${where}: "rules.${id}" must be one of ${SETTINGS.join(", ")}, not ${JSON.stringify(sev)}`,
+        );
       }
       rules[id] = sev as SeveritySetting;
     }
@@ -88,7 +90,8 @@ export class ConfigResolver {
     if (cached) return cached;
     const candidate = path.join(dir, CONFIG_FILE);
     let config: Config;
-    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) config = loadConfigFile(candidate, this.knownRules);
+    if (fs.existsSync(candidate) && fs.statSync(candidate).isFile())
+      config = loadConfigFile(candidate, this.knownRules);
     else {
       const parent = path.dirname(dir);
       config = parent === dir ? { root: dir, rules: {}, exclude: [] } : this.forDir(parent);

@@ -1,7 +1,7 @@
 // The engine: parse, gather facts, run the rules of one package, apply
 // configuration and suppression. No I/O and no LSP: callers pass text in.
 import { initParser, parseGo, type Tree } from "../parser";
-import type { Rule } from "../rules/rule";
+import type { Rule, RuleContext } from "../rules/rule";
 import { analyzeSyntax, type FileSyntax, type FileSummary } from "./facts";
 import { PackageFacts } from "./package";
 import { ignoreFix } from "../fixes/ignore";
@@ -36,6 +36,12 @@ export interface AnalysisOptions {
   moduleFor?: (file: string) => GoModule | undefined;
   /** Facts about the whole workspace, for fixes that rewrite other packages (typed context keys). */
   workspace?: WorkspaceFacts;
+  /**
+   * The parsed files of a file's package (that file included), for callers
+   * that analyse one file at a time (the language server): asked for only
+   * when a rule reads `siblings`, and only when no siblings were passed.
+   */
+  siblingsOf?: (syntax: FileSyntax) => readonly FileSyntax[] | undefined;
 }
 
 export interface AnalysisResult {
@@ -99,13 +105,24 @@ export function runRules(
   const failures: RuleFailure[] = [];
   const ran = new Set<string>();
   const module = opts.moduleFor?.(syntax.file);
+  // Code nested too deep for the rules to finish in time is left out (analysis/limits.ts).
+  if (syntax.summary.tooDeep) return { raw, failures, ran };
   let directives: Directive[] | undefined;
+  let lazySiblings: { value: readonly FileSyntax[] | undefined } | undefined;
+  const siblingsOf = siblings === undefined ? opts.siblingsOf : undefined;
   for (const rule of opts.rules) {
     const setting = opts.severityFor?.(rule.id, syntax.file) ?? rule.severity;
     if (setting === "off") continue;
     ran.add(rule.id);
     try {
-      for (const f of rule.detect({ file: syntax, pkg, module, siblings, workspace: opts.workspace })) {
+      const ctx: RuleContext = { file: syntax, pkg, module, siblings, workspace: opts.workspace };
+      if (siblingsOf) {
+        Object.defineProperty(ctx, "siblings", {
+          enumerable: true,
+          get: () => (lazySiblings ??= { value: siblingsOf(syntax) }).value,
+        });
+      }
+      for (const f of rule.detect(ctx)) {
         // Every finding can be silenced in place; that fix comes last, after the real ones.
         directives ??= parseDirectives(syntax.text, syntax.tree);
         const ignore = ignoreFix(syntax, directives, rule.id, f.range.start.line);
@@ -159,7 +176,11 @@ export function analyzeSources(sources: SourceFile[], dir: string, opts: Analysi
   try {
     for (const s of sources) parsed.push(parseFile(s.file, normalizeText(s.text)));
     for (const [name, files] of groupByPackage(parsed)) {
-      const pkg = new PackageFacts(name, dir, files.map((f) => f.summary));
+      const pkg = new PackageFacts(
+        name,
+        dir,
+        files.map((f) => f.summary),
+      );
       for (const f of files) {
         const r = analyzeFile(f, pkg, opts, files);
         findings.push(...r.findings);

@@ -2,7 +2,8 @@
 // declarations (kept for closed files and merged into package facts) and the
 // candidate nodes every rule starts from, found by a single tree-sitter Query.
 import type { Node, Tree } from "../parser";
-import { contextKeyLiterals } from "./keys";
+import { contextKeysOf } from "./keys";
+import { nestingOverLimit } from "./limits";
 import { rangeOf } from "./syntax";
 import type { Range } from "./types";
 
@@ -86,6 +87,8 @@ export interface FileSummary {
   hasGo: boolean;
   /** The source has syntax errors (fixes are not offered inside broken code). */
   hasErrors: boolean;
+  /** Why the code nests too deep for limits.ts (`nests more than 200 levels deep`): then only declarations are gathered and no rule runs. */
+  tooDeep?: string;
 }
 
 /** Candidate nodes for the rules, from one query over the file. */
@@ -148,7 +151,6 @@ function scanner(): RegExp {
 }
 let SCANNER: RegExp | undefined;
 let SCANNER_SIZE = 0;
-
 
 export interface FileSyntax {
   file: string;
@@ -219,6 +221,13 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
   const re = SCANNER;
   const root = tree.rootNode;
   const spans = scope ? scope.decls.map((d) => [d.startIndex, d.endIndex] as const) : [[0, text.length] as const];
+  const tooDeep = nestingOverLimit(text, spans);
+  if (tooDeep) {
+    // Each candidate would cost its depth and more (limits.ts): keep the declarations only.
+    const summary = summarize(file, root, caps, assigned, scope);
+    summary.tooDeep = tooDeep;
+    return { file, text, tree, summary, caps };
+  }
   const next = matchesIn(re, text, spans);
   for (let m = next(); m; m = next()) {
     const g = m.groups!;
@@ -249,7 +258,8 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
       if (field?.type !== "field_identifier" || !sel || sel.type !== "selector_expression") continue;
       if (g.method === "Keys") caps.keysSelectors.push(sel);
       const call = sel.parent;
-      if (call?.type === "call_expression" && call.childForFieldName("function")?.id === sel.id) caps.methodCalls.push(call);
+      if (call?.type === "call_expression" && call.childForFieldName("function")?.id === sel.id)
+        caps.methodCalls.push(call);
     } else {
       const token = root.descendantForIndex(m.index, m.index + m[0].length);
       const parent = token?.parent;
@@ -266,12 +276,18 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
           break;
         case "var":
           if (parent.type === "var_declaration" && parent.parent?.type === "statement_list") {
-            for (const spec of specs(parent, "var_spec")) if (spec.childForFieldName("type")?.type === "map_type") caps.localMapVars.push(spec);
+            for (const spec of specs(parent, "var_spec"))
+              if (spec.childForFieldName("type")?.type === "map_type") caps.localMapVars.push(spec);
           }
           break;
         default:
           // delete(...) and clear(...): the builtin called by name.
-          if (token.type === "identifier" && parent.type === "call_expression" && parent.childForFieldName("function")?.id === token.id) caps.mapWrites.push(parent);
+          if (
+            token.type === "identifier" &&
+            parent.type === "call_expression" &&
+            parent.childForFieldName("function")?.id === token.id
+          )
+            caps.mapWrites.push(parent);
       }
     }
   }
@@ -279,7 +295,7 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
   for (let m = amp(); m; m = amp()) assigned.add(m[1]!);
   const summary = summarize(file, tree.rootNode, caps, assigned, scope);
   summary.mapWriteNames = mapWriteNames(caps.mapWrites, text);
-  summary.contextKeys = contextKeyLiterals(text, scope ? spans : undefined);
+  summary.contextKeys = contextKeysOf(caps.methodCalls);
   return { file, text, tree, summary, caps };
 }
 
@@ -321,7 +337,10 @@ function summarize(file: string, root: Node, caps: Captures, assigned: Set<strin
           const alias = spec.childForFieldName("name")?.text;
           // A major-version suffix (`echo/v4`) is not the package name; the element before it is.
           const elems = importPath.split("/");
-          const last = elems.length > 1 && /^v\d+$/.test(elems[elems.length - 1]!) ? elems[elems.length - 2]! : elems[elems.length - 1]!;
+          const last =
+            elems.length > 1 && /^v\d+$/.test(elems[elems.length - 1]!)
+              ? elems[elems.length - 2]!
+              : elems[elems.length - 1]!;
           const name = alias && alias !== "." && alias !== "_" ? alias : last.replace(/^go-|\.v\d+$/g, "");
           if (alias !== "_") s.imports[name] = importPath;
         }
@@ -381,19 +400,26 @@ function mapWriteNames(writes: Node[], text: string): string[] {
   const names = new Set<string>();
   const locals = new Set<string>();
   for (const w of writes) {
-    const target = w.type === "index_expression" ? w.childForFieldName("operand") : w.childForFieldName("arguments")?.namedChild(0);
+    const target =
+      w.type === "index_expression" ? w.childForFieldName("operand") : w.childForFieldName("arguments")?.namedChild(0);
     if (target?.type !== "identifier" || names.has(target.text)) continue;
     let decl: Node | null = null;
     let once = false;
     for (let n = w.parent; n; n = n.parent) {
-      if (n.type === "func_literal" && n.parent?.type === "argument_list" && /\.Do$/.test(n.parent.parent?.childForFieldName("function")?.text ?? "")) once = true;
+      if (
+        n.type === "func_literal" &&
+        n.parent?.type === "argument_list" &&
+        /\.Do$/.test(n.parent.parent?.childForFieldName("function")?.text ?? "")
+      )
+        once = true;
       if (n.type === "function_declaration" || n.type === "method_declaration") {
         decl = n;
         break;
       }
     }
     // Outside any function: a package-level initializer.
-    if (!decl || once || (decl.type === "function_declaration" && decl.childForFieldName("name")?.text === "init")) continue;
+    if (!decl || once || (decl.type === "function_declaration" && decl.childForFieldName("name")?.text === "init"))
+      continue;
     const key = `${decl.id}:${target.text}`;
     if (locals.has(key)) continue;
     if (declaresLocal(decl, target.text, text)) {
@@ -414,7 +440,11 @@ const WORD_CHAR = /\w/;
  */
 function declaresLocal(decl: Node, name: string, text: string): boolean {
   const bodyStart = decl.childForFieldName("body")?.startIndex ?? decl.endIndex;
-  for (let i = text.indexOf(name, decl.startIndex); i >= 0 && i < decl.endIndex; i = text.indexOf(name, i + name.length)) {
+  for (
+    let i = text.indexOf(name, decl.startIndex);
+    i >= 0 && i < decl.endIndex;
+    i = text.indexOf(name, i + name.length)
+  ) {
     if (WORD_CHAR.test(text[i - 1] ?? "") || WORD_CHAR.test(text[i + name.length] ?? "")) continue;
     if (i < bodyStart) return true;
     const lineEnd = text.indexOf("\n", i);
@@ -468,7 +498,10 @@ export function isMapTypeText(typeText: string | undefined, namedMapTypes: Reado
 }
 
 /** Classifies a value expression: `make(map...)`, a map literal, `nil` or something else. */
-export function classifyValue(value: Node | null | undefined, namedMapTypes: ReadonlySet<string>): { kind: ValueKind; mapType?: string } {
+export function classifyValue(
+  value: Node | null | undefined,
+  namedMapTypes: ReadonlySet<string>,
+): { kind: ValueKind; mapType?: string } {
   if (!value) return { kind: "none" };
   if (value.type === "nil") return { kind: "nil" };
   if (value.type === "call_expression" && value.childForFieldName("function")?.text === "make") {
@@ -518,7 +551,14 @@ function typeFact(file: string, spec: Node): TypeFact | null {
     name: name.text,
     file,
     range: rangeOf(name),
-    kind: type.type === "struct_type" ? "struct" : type.type === "map_type" ? "map" : type.type === "interface_type" ? "interface" : "other",
+    kind:
+      type.type === "struct_type"
+        ? "struct"
+        : type.type === "map_type"
+          ? "map"
+          : type.type === "interface_type"
+            ? "interface"
+            : "other",
     typeText: type.type === "struct_type" ? "struct" : clip(type.text),
     fields: [],
     embedsMutex: false,
@@ -536,7 +576,13 @@ function typeFact(file: string, spec: Node): TypeFact | null {
         continue;
       }
       for (const n of names) {
-        if (n) fact.fields.push({ name: n.text, typeText: ftype, isMap: ftype.startsWith("map["), isMutex: MUTEX_TYPE.test(ftype) });
+        if (n)
+          fact.fields.push({
+            name: n.text,
+            typeText: ftype,
+            isMap: ftype.startsWith("map["),
+            isMutex: MUTEX_TYPE.test(ftype),
+          });
       }
     }
   }

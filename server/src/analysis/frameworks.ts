@@ -55,7 +55,8 @@ export function isContextType(typeText: string, imports: Record<string, string>)
 export function isHandlerFunction(fn: Node, imports: Record<string, string>): boolean {
   if (fn.type === "method_declaration" && fn.childForFieldName("name")?.text === "ServeHTTP") return true;
   for (const type of functionParams(fn).values()) {
-    if (isHttpRequestType(type, imports) || isResponseWriterType(type, imports) || frameworkOf(type, imports)) return true;
+    if (isHttpRequestType(type, imports) || isResponseWriterType(type, imports) || frameworkOf(type, imports))
+      return true;
   }
   return false;
 }

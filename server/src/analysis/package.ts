@@ -13,7 +13,11 @@ export class PackageFacts {
   readonly assignedNames = new Set<string>();
   readonly hasGo: boolean;
 
-  constructor(readonly name: string, readonly dir: string, readonly files: readonly FileSummary[]) {
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly files: readonly FileSummary[],
+  ) {
     let hasGo = false;
     for (const f of files) {
       for (const t of f.types) {
@@ -24,12 +28,23 @@ export class PackageFacts {
     for (const f of files) {
       for (const v of f.vars) {
         // A var typed or built with a named map type declared in a sibling file.
-        if (!v.isMap && v.typeText && this.namedMapTypes.has(v.typeText)) this.vars.set(v.name, { ...v, isMap: true, mapType: v.typeText });
+        if (!v.isMap && v.typeText && this.namedMapTypes.has(v.typeText))
+          this.vars.set(v.name, { ...v, isMap: true, mapType: v.typeText });
         else if (!v.isMap && v.valueText && /^make\(\s*(\w+)\s*[,)]/.test(v.valueText)) {
           const t = /^make\(\s*(\w+)/.exec(v.valueText)![1]!;
           this.vars.set(v.name, this.namedMapTypes.has(t) ? { ...v, isMap: true, valueKind: "make", mapType: t } : v);
-        } else if (!v.isMap && v.valueText && /^(\w+)\{/.test(v.valueText) && this.namedMapTypes.has(/^(\w+)\{/.exec(v.valueText)![1]!)) {
-          this.vars.set(v.name, { ...v, isMap: true, valueKind: "literal", mapType: /^(\w+)\{/.exec(v.valueText)![1]! });
+        } else if (
+          !v.isMap &&
+          v.valueText &&
+          /^(\w+)\{/.test(v.valueText) &&
+          this.namedMapTypes.has(/^(\w+)\{/.exec(v.valueText)![1]!)
+        ) {
+          this.vars.set(v.name, {
+            ...v,
+            isMap: true,
+            valueKind: "literal",
+            mapType: /^(\w+)\{/.exec(v.valueText)![1]!,
+          });
         } else this.vars.set(v.name, v);
       }
       for (const c of f.consts) this.consts.set(c.name, c);

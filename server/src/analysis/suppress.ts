@@ -47,7 +47,10 @@ export function parseDirectives(text: string, tree: Tree | null): Directive[] {
       if (list && !list[1]!.split(",").includes("mapctx")) continue;
       kind = "nolint";
       namesMapctx = list !== null;
-      reason = rest.replace(/^:[\w,-]+/, "").replace(/^\s*\/\/\s*/, "").trim();
+      reason = rest
+        .replace(/^:[\w,-]+/, "")
+        .replace(/^\s*\/\/\s*/, "")
+        .trim();
     } else {
       kind = m[1] === "mapctx:ignore" ? "ignore" : "file-ignore";
       const parts = /^\s+([\w,-]+)\s*(.*)$/.exec(rest);
@@ -82,7 +85,13 @@ function countLines(text: string, end: number): number {
  * `ranRules` are the rules that actually ran on this file: a directive for a
  * rule that is turned off is not called unused.
  */
-export function applyDirectives(file: string, findings: Finding[], directives: Directive[], ranRules: ReadonlySet<string>, knownRules: ReadonlySet<string>): Finding[] {
+export function applyDirectives(
+  file: string,
+  findings: Finding[],
+  directives: Directive[],
+  ranRules: ReadonlySet<string>,
+  knownRules: ReadonlySet<string>,
+): Finding[] {
   for (const f of findings) {
     for (const d of directives) {
       const id = directiveMatches(d, f);
@@ -97,7 +106,8 @@ export function applyDirectives(file: string, findings: Finding[], directives: D
     if (d.kind === "nolint") {
       // A bare //nolint is golangci-lint's, usually meant for another linter: only
       // //nolint:mapctx is ours to call unused.
-      if (d.namesMapctx && d.used.size === 0 && ranRules.size > 0) unused.push(unusedFinding(file, d, `${name} directive silences no finding on this line`));
+      if (d.namesMapctx && d.used.size === 0 && ranRules.size > 0)
+        unused.push(unusedFinding(file, d, `${name} directive silences no finding on this line`));
       continue;
     }
     if (d.rules.length === 0) {
@@ -123,5 +133,14 @@ function directiveMatches(d: Directive, f: Finding): string | null {
 }
 
 function unusedFinding(file: string, d: Directive, message: string): Finding {
-  return { file, range: d.range, rule: UNUSED_IGNORE, severity: "hint", message, related: [], fixes: [], tags: ["unnecessary"] };
+  return {
+    file,
+    range: d.range,
+    rule: UNUSED_IGNORE,
+    severity: "hint",
+    message,
+    related: [],
+    fixes: [],
+    tags: ["unnecessary"],
+  };
 }

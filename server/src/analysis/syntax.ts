@@ -118,7 +118,8 @@ export function localDeclarations(fn: Node): Map<string, LocalDecl[]> {
     for (const decl of list.namedChildren) {
       if (!decl) continue;
       const typeText = decl.childForFieldName("type")?.text;
-      for (const name of decl.childrenForFieldName("name")) if (name) decls.push({ name: name.text, node: decl, typeText });
+      for (const name of decl.childrenForFieldName("name"))
+        if (name) decls.push({ name: name.text, node: decl, typeText });
     }
   }
   const body = fn.childForFieldName("body");
@@ -130,16 +131,24 @@ export function localDeclarations(fn: Node): Map<string, LocalDecl[]> {
         const type = cursor.nodeType;
         let descend = true;
         if (type === "func_literal") descend = false;
-        else if (type === "short_var_declaration" || type === "var_spec" || type === "range_clause" || type === "const_spec") {
+        else if (
+          type === "short_var_declaration" ||
+          type === "var_spec" ||
+          type === "range_clause" ||
+          type === "const_spec"
+        ) {
           collectDecl(cursor.currentNode, decls);
         } else if (type === "type_switch_statement") {
           const alias = cursor.currentNode.childForFieldName("alias");
-          if (alias) for (const id of alias.namedChildren) if (id) decls.push({ name: id.text, node: cursor.currentNode });
+          if (alias)
+            for (const id of alias.namedChildren) if (id) decls.push({ name: id.text, node: cursor.currentNode });
         } else if (type === "labeled_statement" || type === "receive_statement") {
           const n = cursor.currentNode;
           if (type === "receive_statement" && n.children.some((c) => c?.type === ":=")) {
             const left = n.childForFieldName("left");
-            if (left) for (const id of left.namedChildren) if (id?.type === "identifier") decls.push({ name: id.text, node: n });
+            if (left)
+              for (const id of left.namedChildren)
+                if (id?.type === "identifier") decls.push({ name: id.text, node: n });
           }
         }
         if (descend && cursor.gotoFirstChild()) continue;
@@ -173,19 +182,27 @@ function collectDecl(node: Node, out: LocalDecl[]): void {
     const left = node.childForFieldName("left")?.namedChildren ?? [];
     const right = node.childForFieldName("right")?.namedChildren ?? [];
     left.forEach((id, i) => {
-      if (id?.type === "identifier") out.push({ name: id.text, node, value: left.length === right.length ? right[i] ?? undefined : undefined });
+      if (id?.type === "identifier")
+        out.push({ name: id.text, node, value: left.length === right.length ? (right[i] ?? undefined) : undefined });
     });
   } else if (node.type === "var_spec" || node.type === "const_spec") {
     const typeText = node.childForFieldName("type")?.text;
     const names = node.childrenForFieldName("name");
     const values = node.childForFieldName("value")?.namedChildren ?? [];
     names.forEach((id, i) => {
-      if (id) out.push({ name: id.text, node, typeText, value: names.length === values.length ? values[i] ?? undefined : undefined });
+      if (id)
+        out.push({
+          name: id.text,
+          node,
+          typeText,
+          value: names.length === values.length ? (values[i] ?? undefined) : undefined,
+        });
     });
   } else if (node.type === "range_clause") {
     const isDefine = node.children.some((c) => c?.type === ":=");
     if (!isDefine) return;
-    for (const id of node.childForFieldName("left")?.namedChildren ?? []) if (id?.type === "identifier") out.push({ name: id.text, node });
+    for (const id of node.childForFieldName("left")?.namedChildren ?? [])
+      if (id?.type === "identifier") out.push({ name: id.text, node });
   }
 }
 
@@ -234,7 +251,8 @@ function lockCall(stmt: Node): { recv: string; method: string; deferred: boolean
 /** Why a node is considered synchronized, or null when it is not. */
 export type SyncReason = "lock" | "locked-helper" | "init" | "initializer" | "once";
 
-const HOLDS_LOCK_DOC = /\b(hold|holds|held|holding)\b[^.]*\b(lock|mutex|mu)\b|\b(lock|mutex|mu)\b[^.]*\b(held|hold|holds|holding|locked)\b/i;
+const HOLDS_LOCK_DOC =
+  /\b(hold|holds|held|holding)\b[^.]*\b(lock|mutex|mu)\b|\b(lock|mutex|mu)\b[^.]*\b(held|hold|holds|holding|locked)\b/i;
 
 /**
  * Whether the access at `node` happens while a lock is held, or where the

@@ -63,12 +63,25 @@ function mergeInto(syntax: Pick<FileSyntax, "file" | "text">, d: Directive, rule
   return { file: syntax.file, range: point(d.range.start.line, at), newText: `,${rule}` };
 }
 
+/** What the top level of a Go file holds; anything else there is error recovery's. */
+const TOP_LEVEL = new Set([
+  "package_clause",
+  "import_declaration",
+  "const_declaration",
+  "var_declaration",
+  "type_declaration",
+  "function_declaration",
+  "method_declaration",
+  "comment",
+]);
+
 function inBrokenDeclaration(syntax: Pick<FileSyntax, "tree">, line: number): boolean {
   for (const decl of syntax.tree.rootNode.children) {
     if (!decl) continue;
     if (decl.endPosition.row < line) continue;
     if (decl.startPosition.row > line) break;
-    if (decl.hasError || decl.type === "ERROR") return true;
+    // Error recovery can leave a clean node that is no declaration (a function's body as a bare block).
+    if (decl.hasError || !TOP_LEVEL.has(decl.type)) return true;
   }
   return false;
 }

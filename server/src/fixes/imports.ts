@@ -35,7 +35,9 @@ export function importEdits(file: FileSyntax, paths: string[]): TextEdit[] {
   const missing = [...new Set(paths)].filter((p) => !have.has(p)).sort();
   if (missing.length === 0) return [];
 
-  const group = decls.map((d) => d.namedChildren.find((c) => c?.type === "import_spec_list")).find((l): l is Node => !!l);
+  const group = decls
+    .map((d) => d.namedChildren.find((c) => c?.type === "import_spec_list"))
+    .find((l): l is Node => !!l);
   if (group) {
     const specs = group.namedChildren.filter((c): c is Node => c?.type === "import_spec");
     // The first contiguous run of specs (no blank line between) is the group gofmt sorts.
@@ -61,11 +63,18 @@ export function importEdits(file: FileSyntax, paths: string[]): TextEdit[] {
   if (decls.length) {
     // Ungrouped imports: a new declaration after the last one is gofmt-clean.
     const last = decls[decls.length - 1]!;
-    return [{ file: file.file, range: at(last.endPosition.row + 1, 0), newText: missing.map((p) => `import "${p}"\n`).join("") }];
+    return [
+      {
+        file: file.file,
+        range: at(last.endPosition.row + 1, 0),
+        newText: missing.map((p) => `import "${p}"\n`).join(""),
+      },
+    ];
   }
   const pkg = root.namedChildren.find((n) => n?.type === "package_clause");
   const row = pkg ? pkg.endPosition.row + 1 : 0;
-  const text = missing.length === 1 ? `\nimport "${missing[0]}"\n` : `\nimport (\n${missing.map((p) => `\t"${p}"\n`).join("")})\n`;
+  const text =
+    missing.length === 1 ? `\nimport "${missing[0]}"\n` : `\nimport (\n${missing.map((p) => `\t"${p}"\n`).join("")})\n`;
   return [{ file: file.file, range: at(row, 0), newText: text }];
 }
 
@@ -73,7 +82,8 @@ function specsOf(decl: Node): Node[] {
   const out: Node[] = [];
   for (const c of decl.namedChildren) {
     if (c?.type === "import_spec") out.push(c);
-    else if (c?.type === "import_spec_list") for (const s of c.namedChildren) if (s?.type === "import_spec") out.push(s);
+    else if (c?.type === "import_spec_list")
+      for (const s of c.namedChildren) if (s?.type === "import_spec") out.push(s);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // workspace model below it are plain TypeScript.
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { format } from "node:util";
 import {
   createConnection,
   DidChangeConfigurationNotification,
@@ -11,14 +12,19 @@ import {
   IPCMessageReader,
   IPCMessageWriter,
   ProposedFeatures,
+  ResponseError,
+  StreamMessageWriter,
+  ErrorCodes,
   TextDocumentSyncKind,
+  type CodeAction,
   type Connection,
   type Diagnostic,
   type InitializeParams,
   type InitializeResult,
+  type Message,
   type WorkspaceFolder,
 } from "vscode-languageserver/node";
-import { VERSION } from "../analysis/docsUrl";
+import { docsUrl, VERSION } from "../analysis/docsUrl";
 import { initParser } from "../analysis/engine";
 import type { RuleFailure } from "../analysis/engine";
 import type { Finding } from "../analysis/types";
@@ -26,7 +32,10 @@ import { Documents, type ContentChange } from "../documents";
 import { KNOWN_IDS, RULES } from "../rules";
 import { Workspace, type ScanResult } from "../workspace/model";
 import { WorkspaceResolver } from "../workspace/resolver";
+import { ACTION_KINDS, codeActions, SHOW_DOCUMENTATION } from "./codeActions";
 import { fileUri, toDiagnostic } from "./diagnostics";
+import { CheckedStreamReader } from "./transport";
+import { serverRules } from "./test-rule";
 import { DEFAULT_SETTINGS, parseSettings, type Settings } from "./settings";
 
 /** Requests the VS Code client sends (client/src/extension.ts). */
@@ -39,13 +48,41 @@ export const ANALYZE_WORKSPACE = "mapctx/analyzeWorkspace";
  */
 export function createServerConnection(argv: readonly string[] = process.argv): Connection {
   const flags = argv.slice(2);
-  if (flags.some((a) => a === "--stdio" || a === "--node-ipc" || /^--(socket|pipe)(=|$)/.test(a))) {
+  if (flags.includes("--stdio")) return stdioConnection();
+  if (flags.some((a) => a === "--node-ipc" || /^--(socket|pipe)(=|$)/.test(a))) {
     return createConnection(ProposedFeatures.all);
   }
   if (process.send)
     return createConnection(ProposedFeatures.all, new IPCMessageReader(process), new IPCMessageWriter(process));
   process.stderr.write("mapctx language server: start it from an editor, with --stdio or over node IPC\n");
   process.exit(2);
+}
+
+/**
+ * The connection over stdin/stdout, with malformed input answered by a
+ * JSON-RPC error (see transport.ts) instead of being dropped silently.
+ */
+function stdioConnection(): Connection {
+  const writer = new StreamMessageWriter(process.stdout);
+  // The connection's log exists only once the reader it reads from does.
+  const log: { warn?: (m: string) => void } = {};
+  const reader = new CheckedStreamReader(process.stdin, (id, code, message) => {
+    void writer.write({ jsonrpc: "2.0", id, error: { code, message } } as Message);
+    log.warn?.(`malformed message from the client: ${message}`);
+  });
+  const connection = createConnection(ProposedFeatures.all, reader, writer);
+  log.warn = (m) => connection.console.warn(m);
+  // stdout carries the protocol: console output goes to the client's log, as the library does for its own stdio.
+  console.log = (...a: unknown[]) => connection.console.log(format(...a));
+  console.info = (...a: unknown[]) => connection.console.info(format(...a));
+  console.warn = (...a: unknown[]) => connection.console.warn(format(...a));
+  console.error = (...a: unknown[]) => connection.console.error(format(...a));
+  console.debug = (...a: unknown[]) => connection.console.log(format(...a));
+  // The editor is gone when its end of the pipe closes: exit, cleanly after a shutdown request.
+  const exit = (): never => process.exit(reader.shutdownRequested ? 0 : 1);
+  process.stdin.on("end", exit);
+  process.stdin.on("close", exit);
+  return connection;
 }
 
 interface Folder {
@@ -58,6 +95,12 @@ interface ClientSupport {
   folders: boolean;
   watchers: boolean;
   dynamicConfiguration: boolean;
+  /** WorkspaceEdit.documentChanges (versioned edits). */
+  documentChanges: boolean;
+  /** CodeAction.disabled. */
+  disabledActions: boolean;
+  /** window/showDocument. */
+  showDocument: boolean;
 }
 
 /** The path of a file URI, or the URI itself for other schemes (untitled documents). */
@@ -76,7 +119,15 @@ function describe(e: unknown): string {
 
 export function startServer(connection: Connection): void {
   const documents = new Documents();
-  const support: ClientSupport = { configuration: false, folders: false, watchers: false, dynamicConfiguration: false };
+  const support: ClientSupport = {
+    configuration: false,
+    folders: false,
+    watchers: false,
+    dynamicConfiguration: false,
+    documentChanges: false,
+    disabledActions: false,
+    showDocument: false,
+  };
   /** Settings the client pushed with didChangeConfiguration, for clients that cannot be asked. */
   let pushed: unknown = undefined;
   let settings: Settings = { ...DEFAULT_SETTINGS };
@@ -130,7 +181,7 @@ export function startServer(connection: Connection): void {
       },
     },
     resolver,
-    RULES,
+    serverRules(RULES),
     KNOWN_IDS,
   );
 
@@ -153,12 +204,17 @@ export function startServer(connection: Connection): void {
     support.watchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     support.dynamicConfiguration = caps.workspace?.didChangeConfiguration?.dynamicRegistration === true;
     support.folders = caps.workspace?.workspaceFolders === true;
+    support.documentChanges = caps.workspace?.workspaceEdit?.documentChanges === true;
+    support.disabledActions = caps.textDocument?.codeAction?.disabledSupport === true;
+    support.showDocument = caps.window?.showDocument?.support === true;
     folders = toFolders(params);
     pushed = (params.initializationOptions as { settings?: unknown } | undefined)?.settings;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+        codeActionProvider: { codeActionKinds: ACTION_KINDS, resolveProvider: false },
+        executeCommandProvider: { commands: [SHOW_DOCUMENTATION] },
       },
       serverInfo: { name: "mapctx", version: VERSION },
     };
@@ -359,6 +415,73 @@ export function startServer(connection: Connection): void {
       if (!support.watchers && ready && path.isAbsolute(file)) workspace.recheckDir(path.dirname(file));
     }),
   );
+
+  /** The open document's version of a file, or null when it is not open. */
+  const versionOf = (file: string): number | null => {
+    const uri = openUris.get(file);
+    return (uri !== undefined ? documents.get(uri)?.version : undefined) ?? null;
+  };
+
+  connection.onCodeAction((params): CodeAction[] => {
+    try {
+      const uri = params.textDocument.uri;
+      const doc = documents.get(uri);
+      if (!doc && otherUris.has(uri)) return [];
+      const file = doc?.file ?? fileOf(uri);
+      let current = workspace.actionFindings(file);
+      let stale: string | undefined;
+      // Edits computed for an older text would land in the wrong places.
+      if (doc && current.version !== doc.version) {
+        stale =
+          current.version === undefined || current.version === null
+            ? "mapctx has not analysed this document yet"
+            : `mapctx has not analysed the latest edit yet (findings are for version ${current.version}, the document is at ${doc.version})`;
+      }
+      if (!stale) {
+        // Per-declaration findings may lag behind edits elsewhere in the file,
+        // and edits in other files were computed against those files' texts
+        // at the time: both are computed afresh before they are offered.
+        const crossFile = current.findings.some((f) => f.fixes.some((x) => x.edits.some((e) => e.file !== f.file)));
+        if (!current.exact || crossFile) {
+          workspace.settle(file, crossFile);
+          current = workspace.actionFindings(file);
+        }
+      }
+      return codeActions({
+        file,
+        range: params.range,
+        context: params.context,
+        findings: current.findings,
+        stale,
+        uriOf,
+        versionOf,
+        diagnostic,
+        client: { documentChanges: support.documentChanges, disabled: support.disabledActions },
+      });
+    } catch (e) {
+      log.error(`code actions for ${params.textDocument.uri} failed: ${describe(e)}`);
+      return [];
+    }
+  });
+
+  connection.onExecuteCommand(async (params): Promise<null> => {
+    if (params.command !== SHOW_DOCUMENTATION)
+      throw new ResponseError(ErrorCodes.InvalidParams, `mapctx has no command ${params.command}`);
+    const rule = params.arguments?.[0];
+    if (typeof rule !== "string" || !KNOWN_IDS.has(rule))
+      throw new ResponseError(
+        ErrorCodes.InvalidParams,
+        `${SHOW_DOCUMENTATION} expects a rule id, got ${JSON.stringify(rule)}`,
+      );
+    const url = docsUrl(rule);
+    if (support.showDocument) {
+      const r = await connection.window.showDocument({ uri: url, external: true });
+      if (!r.success) log.warning(`the editor could not open ${url}`);
+    } else {
+      void connection.window.showInformationMessage(`Documentation for ${rule}: ${url}`);
+    }
+    return null;
+  });
 
   connection.onShutdown(() => {
     workspace.dispose();

@@ -4,6 +4,7 @@ import type { Node } from "../parser";
 import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
 import { enclosingFunction, localDeclarations, rangeOf, unparen, type LocalDecl } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
+import { typedKeyFix } from "../fixes/context-key";
 import type { Rule, RuleContext } from "./rule";
 
 /** Import paths of packages whose WithValue/Background/... are the standard context functions. */
@@ -325,7 +326,10 @@ func userFrom(ctx context.Context) *User {
 \tu, _ := ctx.Value(ctxKey{}).(*User)
 \treturn u
 }`,
-    fix: 'Declare an unexported key type in the package that owns the value (`type ctxKey struct{}`, or `type contextKey string` with `const userKey contextKey = "user"`) and use it in both `WithValue` and `Value`. Other packages should get at the value through accessor functions (`WithUser`, `UserFrom`) rather than the key.',
+    fix:
+      'Declare an unexported key type in the package that owns the value (`type ctxKey struct{}`, or `type contextKey string` with `const userKey contextKey = "user"`) and use it in both `WithValue` and `Value`. Other packages should get at the value through accessor functions (`WithUser`, `UserFrom`) rather than the key.\n\n' +
+      'The quick fix **Introduce a typed context key** (safe) does this for string keys: it adds `type contextKey string` to the package that owns a key (reusing one that is there) and one constant per key (`const userKey contextKey = "user"`, or retypes the constant that holds the key), and rewrites every `WithValue` and `Value` use of the key in the workspace, test files included. Where another package uses the key, the constant is exported and that package imports it (`auth.UserKey`). All string keys connected through the packages that use them are converted by one fix. ' +
+      "It is not offered, and the message says why, when a use cannot be rewritten faithfully: a lookup whose receiver mapctx cannot tell is a context (gin's `c.Value` also reads `c.Keys`), keys that also reach `WithValue` through a parameter or variable, a constant that is also used as a plain string, an exported constant, generated code, or an import cycle. Keys of other built-in types, conversions and variables get no fix. The fix needs to see the whole workspace: `mapctx fix` and the editor offer it, a single file analysed alone does not.",
     silent: [
       'keys of named types: `ctxKey{}`, `key("x")`, `const userKey contextKey = "user"` with `type contextKey string`',
       "keys from other packages (`otherpkg.UserKey`): their type is not visible to a syntactic check",
@@ -357,9 +361,12 @@ func userFrom(ctx context.Context) *User {
       if (!builtin) continue;
       if (method === "Value" && !isKnownContext(fn.childForFieldName("operand")!, ctx)) continue;
       const type = builtin.viaAny ? `dynamic type ${builtin.type}` : `built-in type ${builtin.type}`;
+      // String keys get a typed constant, rewritten everywhere the key is used, or the message says why not.
+      const typed = typedKeyFix(ctx, key);
       out.push({
         range: rangeOf(key),
-        message: `context key ${keyLabel(key)} has ${type}; values from other packages can collide with it`,
+        message: `context key ${keyLabel(key)} has ${type}; values from other packages can collide with it${typed?.reason ? `; no typed-key fix: ${typed.reason}` : ""}`,
+        ...(typed?.fix ? { fixes: [typed.fix] } : {}),
       });
     }
     return out;

@@ -4,6 +4,7 @@ import type { Node } from "../parser";
 import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
 import { enclosingFunction, rangeOf, unparen } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
+import { attachFix, deferCancelFix } from "../fixes/cancel";
 import { callArgs, contextFunction, declarationOf } from "./context-key-builtin";
 import { identifiersNamed, isPureWrite } from "./gin-context-in-goroutine";
 import type { Rule, RuleContext } from "./rule";
@@ -287,7 +288,9 @@ export const contextNotPropagated: Rule = {
     fix:
       "Call `defer cancel()` right after the call (or return or store the cancel function when the context outlives the function). " +
       "Pass the derived context to the calls it is meant to bound, or delete the call when no deadline is wanted. " +
-      "In a middleware, attach the context before handing on: `c.Request = c.Request.WithContext(ctx)` in gin, `next.ServeHTTP(w, r.WithContext(ctx))` in net/http.",
+      "In a middleware, attach the context before handing on: `c.Request = c.Request.WithContext(ctx)` in gin, `next.ServeHTTP(w, r.WithContext(ctx))` in net/http.\n\n" +
+      "Quick fixes: **Defer cancel** inserts `defer cancel()` on the line after the call (a cancel assigned to `_` gets a name first); it is not safe inside a loop, where the defers pile up until the function returns, or when the context leaves the function (returned, stored, handed to a goroutine), which would then see it cancelled. " +
+      "**Attach ctx to the request** inserts `c.Request = c.Request.WithContext(ctx)` (gin), `c.Req = c.Req.WithContext(ctx)` (gee), `c.SetUserContext(ctx)` (fiber) or `r = r.WithContext(ctx)` (net/http) after the call and its `defer cancel()`, for a middleware's context that is never attached or never used.",
     silent: [
       "a cancel function that is called, deferred (`defer cancel()`, `defer func() { cancel() }()`), returned, stored in a struct field or a variable, appended to a list, passed to a function or captured by a closure, anywhere after the call (one call on any path is enough)",
       "a derived context passed to any call, returned, stored or captured",
@@ -311,16 +314,23 @@ export const contextNotPropagated: Rule = {
       const callee = call.childForFieldName("function")!;
       const { stmt, ctxTarget, cancelTarget } = t;
       if (cancelTarget.text === "_") {
-        out.push({ range: rangeOf(callee), message: `the cancel function of ${f} is discarded; ${cancelCost(f)}` });
+        const fix = deferCancelFix(ctx, call, stmt, ctxTarget, cancelTarget);
+        out.push({
+          range: rangeOf(callee),
+          message: `the cancel function of ${f} is discarded; ${cancelCost(f)}`,
+          ...(fix ? { fixes: [fix] } : {}),
+        });
       } else if (cancelTarget.type === "identifier") {
         const reads = readsOf(cancelTarget, stmt);
         if (reads && reads.length === 0) {
+          const fix = deferCancelFix(ctx, call, stmt, ctxTarget, cancelTarget);
           out.push({
             range: rangeOf(callee),
             message: `${cancelTarget.text} of the context from ${f} is never called; ${cancelCost(f)}`,
             related: [
               { file: ctx.file.file, range: rangeOf(cancelTarget), message: `${cancelTarget.text} is assigned here` },
             ],
+            ...(fix ? { fixes: [fix] } : {}),
           });
         }
       }
@@ -332,7 +342,19 @@ export const contextNotPropagated: Rule = {
       const reads = readsOf(ctxTarget, stmt);
       if (!reads) continue;
       if (reads.length === 0) {
-        out.push({ range: rangeOf(ctxTarget), message: `${ctxTarget.text} from ${f} is never used; ${appliesTo(f)}` });
+        // In a middleware, the context nobody uses was most likely meant for the handlers that follow.
+        const fix = attachFix(
+          ctx,
+          call,
+          stmt,
+          ctxTarget,
+          cancelTarget.type === "identifier" ? cancelTarget.text : undefined,
+        );
+        out.push({
+          range: rangeOf(ctxTarget),
+          message: `${ctxTarget.text} from ${f} is never used; ${appliesTo(f)}`,
+          ...(fix ? { fixes: [fix] } : {}),
+        });
         continue;
       }
       // Only a context derived from the request is meant for the handlers that follow; one from Background is the middleware's own.
@@ -343,9 +365,17 @@ export const contextNotPropagated: Rule = {
       const flow = next ? flowReads(reads, ctx) : null;
       if (next && flow && !flow.escapes && !attached(flow.reads, ctx) && !boundsOwnWork(flow.reads, fn!, ctx)) {
         const what = f.startsWith("WithCancel") ? "the cancellation" : "the deadline";
+        const fix = attachFix(
+          ctx,
+          call,
+          stmt,
+          ctxTarget,
+          cancelTarget.type === "identifier" ? cancelTarget.text : undefined,
+        );
         out.push({
           range: rangeOf(ctxTarget),
           message: `${ctxTarget.text} from ${f} is never attached to the request; ${next.label} never see ${what}`,
+          ...(fix ? { fixes: [fix] } : {}),
         });
       }
     }

@@ -13,5 +13,10 @@ export const UNUSED_IGNORE_DOCS: RuleDocs = {
 \treturn cache[k]
 }`,
   fix: "Delete the directive, or correct the rule id it names.",
-  silent: ["directives that silence at least one finding", "directives for rules turned off with `off` in `.mapctx.json` or the editor settings", "directives for a rule that failed on the file", "a bare `//nolint` (golangci-lint's directive for every linter, usually meant for another one); `//nolint:mapctx` is reported"],
+  silent: [
+    "directives that silence at least one finding",
+    "directives for rules turned off with `off` in `.mapctx.json` or the editor settings",
+    "directives for a rule that failed on the file",
+    "a bare `//nolint` (golangci-lint's directive for every linter, usually meant for another one); `//nolint:mapctx` is reported",
+  ],
 };

@@ -4,6 +4,7 @@ import type { Node } from "../parser";
 import { frameworkOf, type Framework } from "../analysis/frameworks";
 import { enclosingFunction, rangeOf } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
+import { ginCopyFix } from "../fixes/gin-copy";
 import { declarationOf } from "./context-key-builtin";
 import type { Rule, RuleContext } from "./rule";
 
@@ -134,7 +135,9 @@ export const ginContextInGoroutine: Rule = {
 }`,
     fix:
       "For gin, take `cCp := c.Copy()` before the `go` statement and use `cCp` inside the goroutine (or pass it: `go process(c.Copy())`). " +
-      'For echo, fiber and gee, read what the goroutine needs before the `go` statement (`id := c.Param("id")`; with fiber, copy strings with `utils.CopyString`) and pass those values instead of the context; use `context.WithoutCancel(c.Request().Context())` when the goroutine needs a context.',
+      'For echo, fiber and gee, read what the goroutine needs before the `go` statement (`id := c.Param("id")`; with fiber, copy strings with `utils.CopyString`) and pass those values instead of the context; use `context.WithoutCancel(c.Request().Context())` when the goroutine needs a context.\n\n' +
+      "The quick fix **Use c.Copy() in the goroutine** (gin only: the other frameworks have no copy) inserts `cCopy := c.Copy()` before the `go` statement and uses `cCopy` everywhere in the goroutine, or passes `c.Copy()` when the context is a single argument (`go process(c.Copy())`). " +
+      "It is safe when the goroutine only reads the context (`Param`, `Query`, `GetHeader`, `Get`, `c.Request`, ...); it is offered but not safe when the goroutine writes the response, calls `Set` or `IsAborted`, or hands the context on, since gin's copy is read-only and reports itself aborted. It is not offered for `go c.Next()` (a copy has no handlers left) or when the goroutine assigns `c`.",
     silent: [
       "goroutines that use only a copy taken before the `go` statement (`cp := c.Copy(); go func() { use(cp) }()`, `go process(c.Copy())`), or a context reassigned to its copy (`c = c.Copy()`)",
       'goroutines that use only values extracted before the `go` statement (`id := c.Param("id"); go func() { use(id) }()`, `go process(c.Param("id"))`)',
@@ -194,10 +197,13 @@ export const ginContextInGoroutine: Rule = {
       const message = hit.passed
         ? `${name} is passed to a goroutine that may outlive the handler; ${advice.why}, ${hit.fw === "gin" ? `pass ${name}.Copy() instead` : instead}`
         : `${name} is used in a goroutine after the handler may have returned; ${advice.why}, ${instead}`;
+      // Only gin has a copy to hand the goroutine; echo, fiber and gee contexts have none.
+      const fix = hit.fw === "gin" ? ginCopyFix(ctx, go, hit.use) : undefined;
       out.push({
         range: rangeOf(hit.use),
         message,
         related: [{ file: ctx.file.file, range: rangeOf(go.child(0)!), message: "the goroutine starts here" }],
+        ...(fix ? { fixes: [fix] } : {}),
       });
     }
     return out;

@@ -4,6 +4,7 @@ import type { Node } from "../parser";
 import { frameworkOf, isContextType, isHttpRequestType } from "../analysis/frameworks";
 import { enclosingFunction, localDeclarations, rangeOf, unparen, type LocalDecl } from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
+import { watchDoneFix } from "../fixes/watch-done";
 import { contextFunction, declarationOf, isRequestContext } from "./context-key-builtin";
 import { identifiersNamed } from "./gin-context-in-goroutine";
 import type { Rule, RuleContext } from "./rule";
@@ -365,7 +366,9 @@ export const goroutineCtxLeak: Rule = {
 }`,
     fix:
       "Turn the loop into a `select` with a `case <-ctx.Done(): return` (use `r.Context()` for a request, `c.Request.Context()` in gin), check `if ctx.Err() != nil { return }` in each iteration, or close the channel the goroutine ranges over once the producer is done. " +
-      "When the goroutine must outlive the request on purpose, give it its own lifetime (a server-wide context or a stop channel) and a way out of the loop.",
+      "When the goroutine must outlive the request on purpose, give it its own lifetime (a server-wide context or a stop channel) and a way out of the loop.\n\n" +
+      "The quick fix **Watch ctx.Done()** (safe) does the first: a `select` gets `case <-ctx.Done(): return` as its first case; `for range ticker.C { ... }` becomes `for { select { case <-ctx.Done(): return; case <-ticker.C: ... } }` (a `time.Tick(d)` channel is made once, before the loop); `for v := range ch { ... }` becomes a select on `v, ok := <-ch` that returns when the channel closes (offered only when nothing follows the loop); any other endless loop checks `ctx.Done()` without blocking at the top of each iteration. " +
+      "For a request it watches `r.Context().Done()`; for a framework context it takes the request's context before the `go` statement (`ctx := c.Request.Context()`), since the goroutine must not touch the framework's context. It is not offered when the loop's body would move into a select and holds a `break` for the loop, or when the goroutine's body is a function that cannot see the context.",
     silent: [
       "loops with a `case <-ctx.Done()` (or any receive from `X.Done()`), or a `ctx.Err()` check anywhere in the loop",
       "bounded loops: `for i := 0; i < n; i++`, `for cond { }`, `for range` over a slice, map, string or number",
@@ -405,7 +408,13 @@ export const goroutineCtxLeak: Rule = {
           },
           { file: ctx.file.file, range: rangeOf(life.node), message: `${life.name} is in scope here` },
         ];
-        out.push({ range: rangeOf(go.child(0)!), message: `goroutine ${leak.what}; ${outlives}`, related });
+        const fix = watchDoneFix(ctx, go, leak.node, { name: life.name, node: life.node });
+        out.push({
+          range: rangeOf(go.child(0)!),
+          message: `goroutine ${leak.what}; ${outlives}`,
+          related,
+          ...(fix ? { fixes: [fix] } : {}),
+        });
         break;
       }
     }

@@ -9,7 +9,8 @@ import {
   rangeOf,
   synchronization,
 } from "../analysis/syntax";
-import type { RawFinding, RelatedLocation } from "../analysis/types";
+import type { Fix, RawFinding, RelatedLocation } from "../analysis/types";
+import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
 import { writtenMap } from "./global-map-race";
 import { knownMap, type KnownMap } from "./map-range-pick";
 import type { Rule, RuleContext } from "./rule";
@@ -340,7 +341,7 @@ export const goroutineMapRace: Rule = {
 \twg.Wait()
 \treturn counts
 }`,
-    fix: "Hold a `sync.Mutex` around every access inside the goroutines (and in the spawning function until they are done), or give each goroutine its own map and merge the results after `wg.Wait()`, or send the entries over a channel to a single goroutine that owns the map.",
+    fix: "Three quick fixes rewrite the declaration and every use of the map in its function; the first one that is safe is preferred. **Convert m to sync.Map**: `var m sync.Map`, `m[k] = v` becomes `m.Store(k, v)`, `v, ok := m[k]` a `Load` with a type assertion to the value type (zero value when absent), `delete` becomes `Delete`, a range loop becomes `m.Range(func...)` with `break`/`continue` turned into `return false`/`return true`, a literal's entries stored right after the declaration; keys and values are converted to the map's types where needed, so lookups find what was stored. It is not offered when a use has no faithful equivalent (`len(m)`, `m[k]++` and other read-modify-writes, passing, returning or reassigning the map, a range loop that returns, defers or breaks to an outer label, a read that cannot be split out of its expression); the message says which use. **Wrap m in an RWMutex-guarded type** adds one small type per package (generic `syncMap[K, V]` from go 1.18, else a type for this map) with `Load`, `Store`, `Delete`, `Len`, `Range` and `Update` (for `m[k]++` and `m[k] op= v`), used through a pointer so `go vet` stays quiet. **Guard m with a sync.RWMutex** declares a mutex beside the map (or reuses the one some accesses already hold) and wraps each access statement, writes in `Lock`/`Unlock`, reads and range loops in `RLock`/`RUnlock`, neighbouring accesses in one region; when a region could be left early the whole function takes the lock, and such a fix is marked unsafe for review. Without a quick fix: hold a `sync.Mutex` around every access inside the goroutines (and in the spawning function until they are done), or give each goroutine its own map and merge the results after `wg.Wait()`, or send the entries over a channel to a single goroutine that owns the map. Maps that are parameters or struct fields get no conversion: their other users are out of sight.",
     silent: [
       "package-level maps: `global-map-race` reports those",
       "maps declared inside the goroutine (each goroutine has its own), also when built fresh in each iteration of the loop that starts the goroutines",
@@ -371,11 +372,13 @@ export const goroutineMapRace: Rule = {
       const g = goroutineOf(write, gos);
       if (!g) continue;
       let map = knownMap(target, ctx.pkg);
+      let forwardedAs: string | null = null;
       if (!map || (map.kind !== "local" && map.kind !== "field") || !map.fn) continue;
       if (contains(g.lit, map.fn)) {
         // Declared by the goroutine itself: its own map, unless it is a parameter fed with an outer map.
         if (map.kind !== "local" || map.fn.id !== g.lit.id || g.via || map.declNode?.type !== "parameter_declaration")
           continue;
+        forwardedAs = map.root;
         map = forwardedMap(map.root, g, ctx);
         if (!map || !map.fn) continue;
       }
@@ -430,7 +433,22 @@ export const goroutineMapRace: Rule = {
         });
       }
       if (!message) continue;
-      out.push({ range: rangeOf(write), message, related });
+      // Fixes for a local map variable: every use is in its function. A map that reaches the
+      // goroutine as a parameter is used under another name there, which the rewrites do not follow.
+      let fixes: Fix[] = [];
+      if (map.kind === "local" && map.declNode) {
+        if (forwardedAs) {
+          if (!ctx.file.summary.hasErrors)
+            message += `; no quick fix: ${map.name} reaches the goroutine as parameter ${forwardedAs}`;
+        } else {
+          const set = mapFixes({ kind: "local", name: map.name, declNode: map.declNode }, ctx);
+          if (set) {
+            message += whyNot(set);
+            fixes = offered(set);
+          }
+        }
+      }
+      out.push({ range: rangeOf(write), message, related, fixes });
     }
     return out;
   },

@@ -11,7 +11,19 @@ import {
   synchronization,
   unparen,
 } from "../analysis/syntax";
-import type { RawFinding } from "../analysis/types";
+import { goAtLeast, type Fix, type RawFinding, type TextEdit } from "../analysis/types";
+import {
+  fixesAllowed,
+  freshName,
+  hasComment,
+  indentOf,
+  insertBefore,
+  replaceNode,
+  startsLine,
+  typeUsableIn,
+} from "../fixes/edit";
+import { importEdits, importName } from "../fixes/imports";
+import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
 import type { Rule, RuleContext } from "./rule";
 
 const writtenCache = new WeakMap<PackageFacts, Set<string>>();
@@ -75,6 +87,56 @@ function receiverOf(fn: Node): { name: string; type: string } | null {
   return { name, type: derefType(type).replace(/\[.*$/, "") };
 }
 
+/**
+ * "Return a copy of m": `maps.Clone(m)` when the module's go version has it,
+ * else a copy loop into a fresh map before the return. Not marked safe: a
+ * caller that writes the returned map to change the package's state would
+ * silently stop doing so.
+ */
+function copyFix(ctx: RuleContext, ret: Node, result: Node, fn: Node, mapType: string | undefined): Fix | undefined {
+  if (!fixesAllowed(ctx.file)) return undefined;
+  const e = unparen(result);
+  if (hasComment(ctx.file, result.startIndex, result.endIndex)) return undefined;
+  const title = `Return a copy of ${e.text}`;
+  const file = ctx.file.file;
+  if (goAtLeast(ctx.module, 21)) {
+    const existing = importName(ctx.file, "maps");
+    const name = existing ?? "maps";
+    // Another package imported as maps, or a local maps, would be called instead.
+    if (!existing && (name in ctx.file.summary.imports || isDeclaredLocally(ret, name))) return undefined;
+    const edits: TextEdit[] = [
+      replaceNode(file, result, `${name}.Clone(${e.text})`),
+      ...importEdits(ctx.file, ["maps"]),
+    ];
+    return { title, safe: false, edits };
+  }
+  // The loop needs the map's type, written in terms this file can use.
+  if (!mapType || !typeUsableIn(mapType, ctx.file)) return undefined;
+  if (ret.parent?.type !== "statement_list" || !startsLine(ctx.file, ret)) return undefined;
+  // Other results are evaluated after the copy now; only plain ones keep their order.
+  const others = (ret.namedChild(0)?.namedChildren ?? []).filter((r) => r && r.id !== result.id);
+  const impure = (c: Node | null) => !!c && !/^(len|cap)$/.test(c.childForFieldName("function")?.text ?? "");
+  if (
+    others.some(
+      (r) =>
+        r && (impure(r.type === "call_expression" ? r : null) || r.descendantsOfType("call_expression").some(impure)),
+    )
+  )
+    return undefined;
+  const scope = ctx.file.text.slice(fn.startIndex, fn.endIndex);
+  const out = freshName(scope, ["out", "cp", "copied", "clone"]);
+  const k = freshName(scope, ["k", "key", "mk"]);
+  const v = freshName(scope, ["v", "val", "mv"]);
+  if (!out || !k || !v) return undefined;
+  const ind = indentOf(ctx.file, ret);
+  const loop =
+    `${out} := make(${mapType}, len(${e.text}))\n` +
+    `${ind}for ${k}, ${v} := range ${e.text} {\n` +
+    `${ind}\t${out}[${k}] = ${v}\n` +
+    `${ind}}\n${ind}`;
+  return { title, safe: false, edits: [insertBefore(file, ret, loop), replaceNode(file, result, out)] };
+}
+
 export const sharedMapReturn: Rule = {
   id: "shared-map-return",
   severity: "warning",
@@ -109,7 +171,10 @@ func (c *Cache) Snapshot() map[string]string {
 \t}
 \treturn out // or maps.Clone(c.items) with Go 1.21+
 }`,
-    fix: "Return a copy made while the lock is held: `maps.Clone(m)` (Go 1.21 and later) or a copy loop into a new map. If callers only need to look values up, offer accessor methods (`Get`, `Range`) instead of exposing the map.",
+    fix:
+      "Return a copy made while the lock is held: `maps.Clone(m)` (Go 1.21 and later) or a copy loop into a new map. If callers only need to look values up, offer accessor methods (`Get`, `Range`) instead of exposing the map. " +
+      "The quick fix **Return a copy of m** returns `maps.Clone(m)` when the module's `go` directive is 1.21 or later, and otherwise inserts a copy loop before the `return` (it needs the map's type from its declaration). It is not marked safe: a caller that wrote to the returned map to change the package's state would silently stop doing so. " +
+      "For a package-level map, **Wrap m in an RWMutex-guarded type** (the fix global-map-race offers too) puts the map behind a small type with `Load`, `Store`, `Delete`, `Len`, `Range` and `Update` and rewrites every use in the package; its returns hand out a copy built with `Range`, so it is not marked safe either.",
     silent: [
       "returning `maps.Clone(m)`, a copy, a freshly built map, or a map the function itself created (a local or a named result)",
       "unexported functions and methods: the package controls every caller",
@@ -147,10 +212,14 @@ func (c *Cache) Snapshot() map[string]string {
         if (e.type === "identifier") {
           const decl = ctx.pkg.mapVar(e.text);
           if (!decl || isDeclaredLocally(e, e.text) || documentedReadOnly()) continue;
+          const fix = copyFix(ctx, ret, result, fn, decl.mapType);
+          // The wrapper type takes the whole map off the table; its returns hand out snapshots.
+          const wrap = mapFixes({ kind: "package", name: e.text, decl }, ctx);
           out.push({
             range: rangeOf(result),
-            message: `${fnName} returns package-level map ${e.text} itself; callers share it and can race with the package's writes`,
+            message: `${fnName} returns package-level map ${e.text} itself; callers share it and can race with the package's writes${wrap ? whyNot(wrap, ["wrapper"]) : ""}`,
             related: [{ file: decl.file, range: decl.range, message: `map ${e.text} is declared here` }],
+            fixes: [...(fix ? [fix] : []), ...(wrap ? offered(wrap, ["wrapper"]) : [])],
           });
         } else if (e.type === "selector_expression" && fn.type === "method_declaration") {
           const operand = unparen(e.childForFieldName("operand")!);
@@ -163,7 +232,11 @@ func (c *Cache) Snapshot() map[string]string {
           const mutex = type.fields.find((f) => f.isMutex);
           if (!mutex && !type.embedsMutex) continue;
           if (!guardedField(ret, fieldName!, ctx) || documentedReadOnly()) continue;
+          // A generic receiver may name its type parameters differently from the struct declaration.
+          const generic = fn.childForFieldName("receiver")?.text.includes("[") ?? false;
+          const fix = copyFix(ctx, ret, result, fn, generic ? undefined : field.typeText);
           out.push({
+            fixes: fix ? [fix] : [],
             range: rangeOf(result),
             message: `${fnName} returns map ${e.text} itself; callers share it with the ${type.name} and can race on it outside ${mutex ? `${recv.name}.${mutex.name}` : "its lock"}`,
             related: [

@@ -1,7 +1,15 @@
 // Analyses files on disk: discovery, reading, per-directory analysis. Shared by
 // the CLI, the benchmark, the worker pool and the language server's workspace scan.
 import { ConfigResolver } from "../analysis/config";
-import { analyzeFile, groupByPackage, normalizeText, parseFile, type AnalysisOptions, type AnalysisResult, type RuleFailure } from "../analysis/engine";
+import {
+  analyzeFile,
+  groupByPackage,
+  normalizeText,
+  parseFile,
+  type AnalysisOptions,
+  type AnalysisResult,
+  type RuleFailure,
+} from "../analysis/engine";
 import type { FileSummary, FileSyntax } from "../analysis/facts";
 import { PackageFacts } from "../analysis/package";
 import { compareFindings, UserError, type Finding } from "../analysis/types";
@@ -92,19 +100,41 @@ export function analyzeDirectory(
       }
     }
     for (const [name, group] of groupByPackage(parsed)) {
-      const pkg = new PackageFacts(name, dir, group.map((f) => f.summary));
-      for (const f of group) {
-        const again = f.syntax ? undefined : parseFile(f.file, f.text);
-        try {
-          const r = analyzeFile(f.syntax ?? again!, pkg, opts);
-          findings.push(...r.findings);
-          failures.push(...r.failures);
-        } catch (e) {
-          if (e instanceof UserError) throw e; // configuration errors stop the run
-          notes.push({ file: f.file, message: `analysis failed (${describe(e)}); please report it` });
-        } finally {
-          again?.tree.delete();
+      const pkg = new PackageFacts(
+        name,
+        dir,
+        group.map((f) => f.summary),
+      );
+      // Trees parsed again for this package; a rule (a fix) asking for the package's
+      // files gets them all, and they then stay until the package is done.
+      const again: (FileSyntax | undefined)[] = [];
+      let all: FileSyntax[] | undefined;
+      const syntaxAt = (i: number): FileSyntax =>
+        group[i]!.syntax ?? (again[i] ??= parseFile(group[i]!.file, group[i]!.text));
+      const whole = group.every((f) => f.syntax) ? group.map((f) => f.syntax!) : undefined;
+      const fileOpts: AnalysisOptions = whole
+        ? opts
+        : { ...opts, siblingsOf: () => (all ??= group.map((_, i) => syntaxAt(i))) };
+      try {
+        for (let i = 0; i < group.length; i++) {
+          const f = group[i]!;
+          if (f.summary.tooDeep) notes.push({ file: f.file, message: `not analysed: the code ${f.summary.tooDeep}` });
+          try {
+            const r = analyzeFile(syntaxAt(i), pkg, fileOpts, whole);
+            findings.push(...r.findings);
+            failures.push(...r.failures);
+          } catch (e) {
+            if (e instanceof UserError) throw e; // configuration errors stop the run
+            notes.push({ file: f.file, message: `analysis failed (${describe(e)}); please report it` });
+          } finally {
+            if (!all && again[i]) {
+              again[i]!.tree.delete();
+              again[i] = undefined;
+            }
+          }
         }
+      } finally {
+        for (const t of again) t?.tree.delete();
       }
     }
   } finally {

@@ -76,8 +76,11 @@ export function discover(paths: string[], config?: ConfigResolver): Discovery {
             const t = fs.statSync(full);
             isDir = t.isDirectory();
             isFile = t.isFile();
-          } catch {
-            continue; // dangling link
+          } catch (e) {
+            // A dangling link or a loop of links: a Go file by its name says why it is left out.
+            if (ent.name.endsWith(".go"))
+              notes.push({ file: full, message: `cannot read file (${(e as NodeJS.ErrnoException).code ?? e})` });
+            continue;
           }
         }
         if (isDir) {
@@ -111,7 +114,8 @@ export function readGoFile(file: string): ReadResult {
   } catch (e) {
     return { note: `cannot read file (${(e as NodeJS.ErrnoException).code ?? e})` };
   }
-  if (size > MAX_FILE_BYTES) return { note: `skipped: ${(size / 1048576).toFixed(1)} MiB is over the ${MAX_FILE_BYTES / 1048576} MiB limit` };
+  if (size > MAX_FILE_BYTES)
+    return { note: `skipped: ${(size / 1048576).toFixed(1)} MiB is over the ${MAX_FILE_BYTES / 1048576} MiB limit` };
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");

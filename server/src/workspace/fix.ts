@@ -10,6 +10,7 @@ import { applyEdits, editsOverlap } from "../fixes/apply";
 import { isIgnoreFix } from "../fixes/ignore";
 import type { Rule } from "../rules/rule";
 import { discover, readGoFile, type Note } from "./discover";
+import { diskWorkspace, workspaceFiles } from "./disk-facts";
 import { moduleForFile } from "./gomod";
 
 export interface FixOptions {
@@ -87,47 +88,55 @@ export function fixPaths(paths: string[], opts: FixOptions): FixResult {
 
   let pending = new Set(members.keys());
   const maxRounds = opts.maxRounds ?? 4;
+  // Fixes that rewrite every use of a context key see the whole modules of the given paths.
+  const known = workspaceFiles(members.keys(), opts.config);
   for (let round = 0; round < maxRounds && pending.size > 0; round++) {
     const chosen = new Map<string, TextEdit[]>();
     const applied: { fix: Fix; files: Set<string> }[] = [];
-    for (const dir of pending) {
-      const sources: SourceFile[] = (members.get(dir) ?? []).map((file) => ({ file, text: texts.get(file)! }));
-      if (sources.length === 0) continue;
-      const result = analyzeSources(sources, dir, {
-        rules: opts.rules,
-        knownRules: opts.knownRules,
-        moduleFor: moduleForFile,
-        severityFor: (rule, file) => opts.config.forFile(file).rules[rule],
-      });
-      if (round === 0) failures.push(...result.failures);
-      for (const f of result.findings) {
-        const fix = preferredFix(f, !!opts.unsafe);
-        if (!fix) continue;
-        let fresh = false;
-        let conflict = false;
-        for (const e of fix.edits) {
-          const text = textOf(e.file);
-          if (text === undefined) {
-            conflict = true;
-            break;
+    const workspace = diskWorkspace(known, textOf);
+    try {
+      for (const dir of pending) {
+        const sources: SourceFile[] = (members.get(dir) ?? []).map((file) => ({ file, text: texts.get(file)! }));
+        if (sources.length === 0) continue;
+        const result = analyzeSources(sources, dir, {
+          rules: opts.rules,
+          knownRules: opts.knownRules,
+          moduleFor: moduleForFile,
+          severityFor: (rule, file) => opts.config.forFile(file).rules[rule],
+          workspace,
+        });
+        if (round === 0) failures.push(...result.failures);
+        for (const f of result.findings) {
+          const fix = preferredFix(f, !!opts.unsafe);
+          if (!fix) continue;
+          let fresh = false;
+          let conflict = false;
+          for (const e of fix.edits) {
+            const text = textOf(e.file);
+            if (text === undefined) {
+              conflict = true;
+              break;
+            }
+            const taken = chosen.get(e.file) ?? [];
+            if (taken.some((c) => sameEdit(c, e))) continue;
+            fresh = true;
+            if (taken.some((c) => editsOverlap(text, c, e))) {
+              conflict = true;
+              break;
+            }
           }
-          const taken = chosen.get(e.file) ?? [];
-          if (taken.some((c) => sameEdit(c, e))) continue;
-          fresh = true;
-          if (taken.some((c) => editsOverlap(text, c, e))) {
-            conflict = true;
-            break;
+          // A fix whose edits were all chosen already (several findings share one conversion) counts once.
+          if (conflict || !fresh) continue;
+          for (const e of fix.edits) {
+            const taken = chosen.get(e.file) ?? [];
+            if (!taken.some((c) => sameEdit(c, e))) taken.push(e);
+            chosen.set(e.file, taken);
           }
+          applied.push({ fix, files: new Set(fix.edits.map((e) => e.file)) });
         }
-        // A fix whose edits were all chosen already (several findings share one conversion) counts once.
-        if (conflict || !fresh) continue;
-        for (const e of fix.edits) {
-          const taken = chosen.get(e.file) ?? [];
-          if (!taken.some((c) => sameEdit(c, e))) taken.push(e);
-          chosen.set(e.file, taken);
-        }
-        applied.push({ fix, files: new Set(fix.edits.map((e) => e.file)) });
       }
+    } finally {
+      workspace.dispose();
     }
     if (applied.length === 0) break;
     const next = new Set<string>();

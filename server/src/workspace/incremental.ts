@@ -30,6 +30,12 @@ interface Decl {
   /** Raw findings (before suppression directives) of the candidates in this declaration. */
   findings: Finding[];
   failures: RuleFailure[];
+  /**
+   * Identifiers that findings with fixes reaching outside the declaration are
+   * about (a map conversion rewrites every use of the map): an edit elsewhere
+   * that mentions one analyses this declaration again.
+   */
+  subjects?: string[];
 }
 
 export interface AnalysisContext {
@@ -237,6 +243,38 @@ function mergeSpans(spans: [number, number][]): [number, number][] {
   return out;
 }
 
+const WORD = /[A-Za-z_]\w*/g;
+
+/**
+ * The subjects of a declaration's findings whose fixes edit outside it: the
+ * identifiers in a finding's range that its message names (`map cache is
+ * written here` at `cache[k]` gives cache). Undefined when there are none.
+ */
+function subjectsOf(d: Pick<Decl, "start" | "end" | "findings">, tree: Tree): string[] | undefined {
+  let out: Set<string> | undefined;
+  for (const f of d.findings) {
+    const reaches = f.fixes.some((x) =>
+      x.edits.some(
+        (e) =>
+          e.file !== f.file || comparePositions(e.range.start, d.start) < 0 || comparePositions(e.range.end, d.end) > 0,
+      ),
+    );
+    if (!reaches) continue;
+    const r = f.range;
+    const node = tree.rootNode.descendantForPosition(
+      { row: r.start.line, column: r.start.character },
+      { row: r.end.line, column: r.end.character },
+    );
+    if (!node) continue;
+    // Only the finding's own lines: the smallest node around a `for ... range m` header is the whole loop.
+    const first = r.start.line - node.startPosition.row;
+    const lines = node.text.split("\n").slice(first, first + r.end.line - r.start.line + 1);
+    const named = new Set(f.message.match(WORD) ?? []);
+    for (const m of lines.join("\n").matchAll(WORD)) if (named.has(m[0])) (out ??= new Set()).add(m[0]);
+  }
+  return out && [...out];
+}
+
 function overlaps(t: TopNode, d: Decl): boolean {
   return t.startIndex < d.endIndex && d.startIndex < t.endIndex;
 }
@@ -413,6 +451,7 @@ export class FileAnalysis {
         if (owner) owner.findings.push(f);
         else this.orphans.push(f);
       }
+      for (const d of this.decls) if (d.findings.length > 0) d.subjects = subjectsOf(d, tree);
       this.current = syntax!.summary;
       const newKey = this.decls.map((d) => d.key).join("\n");
       return {
@@ -470,7 +509,42 @@ export class FileAnalysis {
       (a, c) => (a === null || comparePositions(c.start, a) < 0 ? c.start : a),
       null,
     );
+    // Identifiers on the edited lines: declarations whose findings are about one are analysed again.
+    const editedWords = new Set<string>();
+    if (this.decls.some((d) => d.subjects)) {
+      for (const [a, b] of edited) {
+        const from = text.lastIndexOf("\n", a - 1) + 1;
+        const eol = text.indexOf("\n", b);
+        for (const m of text.slice(from, eol < 0 ? text.length : eol).matchAll(WORD)) editedWords.add(m[0]);
+      }
+    }
     const keep = (old: Decl): void => {
+      // Findings whose fixes rewrite other places (a map conversion edits
+      // every use of the map) depend on the code that mentions the map.
+      if (old.subjects?.some((w) => editedWords.has(w))) {
+        const node = root.namedChild(next.length);
+        const at = shiftAll(old.start, changes);
+        if (
+          node &&
+          node.type === old.type &&
+          node.startPosition.row === at.line &&
+          node.startPosition.column === at.character
+        ) {
+          const ep = node.endPosition;
+          const top: TopNode = {
+            type: node.type,
+            startIndex: node.startIndex,
+            endIndex: node.endIndex,
+            start: at,
+            end: { line: ep.row, character: ep.column },
+            named: next.length,
+            node,
+          };
+          fresh.push({ i: next.length, top, node });
+          next.push(null);
+          return;
+        }
+      }
       next.push(old);
     };
     let k = 0;
@@ -576,6 +650,7 @@ export class FileAnalysis {
       const run = runRules({ file: this.file, text, tree, summary, caps: parts.get(f.i)!.caps }, pkg, ctx.opts);
       d.findings = run.raw;
       d.failures = run.failures;
+      d.subjects = d.findings.length > 0 ? subjectsOf(d, tree) : undefined;
       failures.push(...run.failures);
     }
     return { findings: this.finish(text, tree, ctx.opts), summary, factsChanged, failures, analyzed: fresh.length };

@@ -8,13 +8,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CONFIG_FILE } from "../analysis/config";
 import { analyzeFile, normalizeText, parseFile, type AnalysisOptions, type RuleFailure } from "../analysis/engine";
-import { isGenerated, type FileSummary } from "../analysis/facts";
+import { isGenerated, type FileSummary, type FileSyntax } from "../analysis/facts";
 import { PackageFacts } from "../analysis/package";
 import type { Finding } from "../analysis/types";
 import type { ApplyResult, OpenDocument } from "../documents";
 import type { Rule } from "../rules/rule";
 import { DocumentTree } from "../trees";
 import { discover, readGoFile } from "./discover";
+import { workspaceFileOf, type WorkspaceFile } from "../analysis/workspace";
+import { TurnFacts } from "./facts";
+import { SiblingCache } from "./siblings";
 import { clearModuleCache, moduleForFile } from "./gomod";
 import { factsKey, FileAnalysis, type AnalysisContext, type RebuildJob } from "./incremental";
 import type { WorkspaceResolver } from "./resolver";
@@ -116,6 +119,10 @@ interface OpenState {
   jobTimer: Timer;
   /** The running whole-file analysis replaces published findings only when they differ. */
   publishOnlyChanges: boolean;
+  /** The document version the file's findings were computed for (undefined before the first analysis). */
+  findingsVersion?: number;
+  /** The findings come from a whole-file analysis (not per-declaration updates, which may lag behind). */
+  findingsExact: boolean;
   /** Package facts built for the file's current summary, and the package generation they saw. */
   facts?: { summary: FileSummary; generation: number; facts: PackageFacts };
 }
@@ -169,6 +176,19 @@ export class Workspace {
     private readonly timing: Timing = DEFAULT_TIMING,
   ) {}
 
+  /** Facts about the whole workspace for fixes that edit other files (typed context keys); rebuilt on use each turn. */
+  private readonly workspaceFacts = new TurnFacts({
+    summaries: () => this.summaries(),
+    extra: () => this.generatedRecords.values(),
+    textOf: (file) => {
+      const open = this.files.get(file)?.open;
+      if (open) return open.doc.text;
+      const r = readGoFile(file);
+      return "text" in r ? normalizeText(r.text) : undefined;
+    },
+    moduleFor: (file) => (path.isAbsolute(file) ? moduleForFile(file) : undefined),
+  });
+
   get options(): AnalysisOptions {
     return {
       rules: this.rules,
@@ -176,12 +196,120 @@ export class Workspace {
       severityFor: (rule, file) => this.resolver.severityFor(rule, file),
       // Fixes depend on the module's go version, as in the CLI.
       moduleFor: (file) => (path.isAbsolute(file) ? moduleForFile(file) : undefined),
+      workspace: this.workspaceFacts,
+      siblingsOf: (syntax) => this.siblingsOf(syntax),
     };
+  }
+
+  /** Parsed package files for fixes that rewrite every file of a package (map conversions). */
+  private readonly siblingCache = new SiblingCache({
+    open: (file) => {
+      const o = this.files.get(file)?.open;
+      return o ? { text: o.doc.text, tree: o.tree.pending ? null : o.tree.current } : undefined;
+    },
+    summary: (file) => this.files.get(file)?.summary,
+    keep: (file) => {
+      const dir = path.dirname(file);
+      for (const st of this.files.values()) if (st.open && st.dir === dir) return true;
+      return false;
+    },
+  });
+
+  /**
+   * Every file of the analysed file's package, parsed, with `syntax` standing
+   * for the file itself; undefined when one cannot be read (then rules offer
+   * no package-wide fix, as the CLI does not for unreadable files either).
+   */
+  private siblingsOf(syntax: FileSyntax): readonly FileSyntax[] | undefined {
+    const st = this.files.get(syntax.file);
+    if (!st) return undefined;
+    // The per-declaration runs of one update share text, tree and summary:
+    // one array for all of them lets rules share work keyed by it.
+    const memo = this.siblingMemo.get(syntax.file);
+    if (memo && memo.text === syntax.text && memo.tree === syntax.tree && memo.summary === syntax.summary)
+      return memo.list;
+    const out: FileSyntax[] = [syntax];
+    let list: FileSyntax[] | undefined = out;
+    for (const f of this.packages.get(pkgKey(st.dir, syntax.summary.packageName)) ?? []) {
+      if (f === syntax.file) continue;
+      const s = this.siblingCache.load(f);
+      if (!s) {
+        list = undefined;
+        break;
+      }
+      out.push(s);
+    }
+    list?.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    if (this.siblingMemo.size === 0) setImmediate(() => this.siblingMemo.clear());
+    this.siblingMemo.set(syntax.file, { text: syntax.text, tree: syntax.tree, summary: syntax.summary, list });
+    return list;
+  }
+
+  private readonly siblingMemo = new Map<
+    string,
+    { text: string; tree: FileSyntax["tree"]; summary: FileSummary; list: readonly FileSyntax[] | undefined }
+  >();
+
+  /** Generated files of the workspace: never analysed, but a typed-key fix must know when they use a key. */
+  private readonly generatedRecords = new Map<string, WorkspaceFile>();
+
+  /** Records a closed file that turned out to be generated (or forgets it: `text` undefined). */
+  private noteGenerated(file: string, text: string | undefined): void {
+    this.generatedRecords.delete(file);
+    if (text === undefined || !path.isAbsolute(file)) return;
+    try {
+      const syntax = parseFile(file, normalizeText(text));
+      this.generatedRecords.set(file, workspaceFileOf(syntax.summary, true));
+      syntax.tree.delete();
+    } catch {
+      // Unparsable: it counts as no use.
+    }
+  }
+
+  private *summaries(): Iterable<FileSummary> {
+    for (const st of this.files.values()) if (st.summary && path.isAbsolute(st.file)) yield st.summary;
+  }
+
+  /**
+   * Runs an open file's whole-file analysis at once when its findings are for
+   * the current text but came from per-declaration updates, or when `again`
+   * (their fixes edit other files, which may have changed since). The
+   * findings are published if they differ. Nothing happens while the
+   * findings are behind the text: callers treat those as stale.
+   */
+  settle(file: string, again = false): void {
+    const st = this.files.get(file);
+    const o = st?.open;
+    if (!st || !o || o.findingsVersion !== o.doc.version || o.tree.pending || !o.tree.current) return;
+    if (o.findingsExact && !again) return;
+    o.rebuildTimer.clear();
+    o.jobTimer.clear();
+    o.publishOnlyChanges = true;
+    this.startWhole(st, true);
   }
 
   /** Current findings of a file (open or closed), whatever the problems scope. */
   findingsOf(file: string): readonly Finding[] {
     return this.files.get(file)?.findings ?? [];
+  }
+
+  /**
+   * A file's findings for code actions, with the document version they were
+   * computed for: an open file's lag behind its text while an analysis is
+   * pending (then `version` is older than `docVersion`, or undefined before
+   * the first one); a closed file's come from disk (both null).
+   */
+  actionFindings(file: string): {
+    findings: readonly Finding[];
+    version: number | null | undefined;
+    docVersion: number | null;
+    /** From a whole-file analysis (closed files always are). */
+    exact: boolean;
+  } {
+    const st = this.files.get(file);
+    if (!st?.open) return { findings: st?.findings ?? [], version: null, docVersion: null, exact: true };
+    const o = st.open;
+    return { findings: st.findings, version: o.findingsVersion, docVersion: o.doc.version, exact: o.findingsExact };
   }
 
   /** Totals for status displays. */
@@ -213,6 +341,7 @@ export class Workspace {
       deferred: false,
       jobTimer: new Timer(),
       publishOnlyChanges: false,
+      findingsExact: false,
     };
     st.open.analyzeTimer.set(0, () => this.analyzeOpen(st, true));
   }
@@ -246,6 +375,9 @@ export class Workspace {
     if (!st?.open) return;
     this.disposeOpen(st.open);
     st.open = undefined;
+    // The package's parsed files were kept for editing it.
+    if (![...this.files.values()].some((o) => o.open && o.dir === st.dir))
+      this.siblingCache.evictWhere((f) => path.dirname(f) === st.dir);
     // What the editor shows is the buffer's findings: the next publish must replace them.
     st.published = "\0open";
     if (path.isAbsolute(file) && this.resolver.inWorkspace(file) && fs.existsSync(file)) {
@@ -282,6 +414,8 @@ export class Workspace {
         const oldPkg = st.pkg;
         if (this.setSummary(st, undefined)) this.refreshPackage(st, oldPkg);
         st.findings = [];
+        o.findingsVersion = o.doc.version;
+        o.findingsExact = true;
         this.host.publish(st.file, [], o.doc.version);
         return;
       }
@@ -315,6 +449,8 @@ export class Workspace {
       const oldPkg = st.pkg;
       const factsChanged = upd.summary !== st.summary && this.setSummary(st, upd.summary, !upd.factsChanged);
       st.findings = upd.findings;
+      o.findingsVersion = o.doc.version;
+      o.findingsExact = false;
       this.host.publish(st.file, upd.findings, o.doc.version);
       this.host.trace?.(
         `analysis of ${st.file} v${o.doc.version}: ${ms(started)} ms (parse ${res.ms.toFixed(2)} ms${uncapped ? " in full" : ""}, ` +
@@ -364,6 +500,8 @@ export class Workspace {
         const before = o.publishOnlyChanges ? findingsKey(st.findings) : undefined;
         o.publishOnlyChanges = false;
         st.findings = upd.findings;
+        o.findingsVersion = version;
+        o.findingsExact = true;
         if (before === undefined || findingsKey(upd.findings) !== before)
           this.host.publish(st.file, upd.findings, version);
         this.host.trace?.(`whole-file analysis of ${st.file} v${version}: ${ms(t0)} ms`);
@@ -516,6 +654,7 @@ export class Workspace {
           continue;
         }
         const r = readGoFile(file);
+        this.noteGenerated(file, "skip" in r ? readText(file) : undefined);
         if (!("text" in r)) {
           if ("note" in r && fs.existsSync(file)) this.host.log("info", `${file}: ${r.note}`);
           if (!fs.existsSync(file)) this.remove(file, true);
@@ -546,8 +685,13 @@ export class Workspace {
           changedPkgs.add(st.pkg!);
         }
       }
+      // A batch that holds a whole package is its own set of siblings.
+      const byPkg = new Map<string, FileSyntax[]>();
+      for (const { st, syntax } of parsed) byPkg.set(st.pkg!, [...(byPkg.get(st.pkg!) ?? []), syntax]);
       for (const { st, syntax } of parsed) {
-        const r = analyzeFile(syntax, this.packageFacts(st.pkg!), this.options);
+        const together = byPkg.get(st.pkg!)!.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+        const siblings = together.length === this.packages.get(st.pkg!)?.size ? together : undefined;
+        const r = analyzeFile(syntax, this.packageFacts(st.pkg!), this.options, siblings);
         this.reportFailures(r.failures);
         st.findings = r.findings;
         this.publishClosed(st);
@@ -573,6 +717,8 @@ export class Workspace {
   private remove(file: string, force = false): void {
     const st = this.files.get(file);
     if (!st || (st.open && !force)) return;
+    this.siblingCache.evict(file);
+    this.generatedRecords.delete(file);
     const oldPkg = st.pkg;
     const changed = this.setSummary(st, undefined);
     st.findings = [];
@@ -722,6 +868,8 @@ export class Workspace {
     this.disposed = true;
     this.cancelScan();
     for (const st of this.files.values()) if (st.open) this.disposeOpen(st.open);
+    this.siblingCache.dispose();
+    this.workspaceFacts.release();
   }
 }
 
@@ -735,4 +883,12 @@ function byFile(a: FileSummary, b: FileSummary): number {
 
 function describe(e: unknown): string {
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,60 @@
+// A thread of the analysis pool (pool.ts): it loads its own parser and analyses
+// whole directories, the unit of package facts, reading the files itself so that
+// no source text crosses between threads.
+import { parentPort } from "node:worker_threads";
+import { initParser, type AnalysisOptions } from "../analysis/engine";
+import { KNOWN_IDS, RULES, type Rule } from "../rules";
+import { analyzeDirectory } from "./check";
+import type { FromWorker, ToWorker } from "./pool";
+
+const port = parentPort;
+if (!port) throw new Error("worker.ts runs as a worker thread of the analysis pool");
+
+const selections = new Map<string, readonly Rule[]>();
+
+function rulesFor(ids: readonly string[]): readonly Rule[] {
+  const key = ids.join(",");
+  let rules = selections.get(key);
+  if (!rules) {
+    const wanted = new Set(ids);
+    rules = RULES.filter((r) => wanted.has(r.id));
+    selections.set(key, rules);
+  }
+  return rules;
+}
+
+function post(m: FromWorker): void {
+  port!.postMessage(m);
+}
+
+function run(task: ToWorker): void {
+  const opts: AnalysisOptions = {
+    rules: rulesFor(task.rules),
+    knownRules: KNOWN_IDS,
+    keepSuppressed: task.keepSuppressed,
+    // The main thread resolved configuration and module per directory: all files of a directory share them.
+    severityFor: (rule) => task.severities[rule],
+    moduleFor: () => task.module,
+  };
+  try {
+    post({ type: "result", id: task.id, result: analyzeDirectory(task.dir, task.files, opts, task.withSummaries) });
+  } catch (e) {
+    post({ type: "error", id: task.id, message: e instanceof Error ? e.message : String(e) });
+  }
+}
+
+// Tasks arrive one at a time; the first may come before the parser is ready.
+let ready = false;
+const waiting: ToWorker[] = [];
+port.on("message", (task: ToWorker) => {
+  if (ready) run(task);
+  else waiting.push(task);
+});
+initParser().then(
+  () => {
+    ready = true;
+    post({ type: "ready" });
+    for (const t of waiting.splice(0)) run(t);
+  },
+  (e: unknown) => post({ type: "fatal", message: e instanceof Error ? e.message : String(e) }),
+);

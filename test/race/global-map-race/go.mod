@@ -1,0 +1,3 @@
+module mapctx.test/race/globalmap
+
+go 1.19

@@ -1,0 +1,3 @@
+module mapctx.test/race/goroutinemap
+
+go 1.19
