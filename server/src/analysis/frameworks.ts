@@ -68,3 +68,13 @@ export function inHandler(node: Node, imports: Record<string, string>): boolean 
   }
   return false;
 }
+
+/** context functions that derive a context and return a cancel function with it. */
+export const CANCEL_DERIVERS: ReadonlySet<string> = new Set([
+  "WithCancel",
+  "WithCancelCause",
+  "WithTimeout",
+  "WithTimeoutCause",
+  "WithDeadline",
+  "WithDeadlineCause",
+]);

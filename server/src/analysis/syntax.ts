@@ -345,3 +345,24 @@ export function rootIdentifier(node: Node): Node | null {
 export function derefType(typeText: string): string {
   return typeText.replace(/^\(?\*?/, "").replace(/\)$/, "");
 }
+
+/** Whether `inner` lies within `outer` (both of one tree). */
+export function containsNode(outer: Node, inner: Node): boolean {
+  return outer.tree === inner.tree && outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+}
+
+/** Node types that open a scope: the nearest one above a declaration bounds where its name is visible. */
+export const SCOPE_TYPES: ReadonlySet<string> = new Set([
+  "block",
+  "if_statement",
+  "for_statement",
+  "expression_switch_statement",
+  "type_switch_statement",
+  "expression_case",
+  "type_case",
+  "default_case",
+  "communication_case",
+  "func_literal",
+  "function_declaration",
+  "method_declaration",
+]);

@@ -6,7 +6,7 @@
 // inside an if), the whole function takes the lock with a deferred unlock, and
 // the fix is marked unsafe for review.
 import type { FileSyntax } from "../analysis/facts";
-import { synchronization } from "../analysis/syntax";
+import { containsNode, synchronization } from "../analysis/syntax";
 import type { Fix } from "../analysis/types";
 import type { Node } from "../parser";
 import { importName } from "./imports";
@@ -67,10 +67,6 @@ function heldLocks(node: Node): Set<string> {
 function enclosingFn(n: Node): Node | null {
   for (let p = n.parent; p; p = p.parent) if (FUNCTION_TYPES.has(p.type)) return p;
   return null;
-}
-
-function contains(outer: Node, inner: Node): boolean {
-  return outer.tree === inner.tree && outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
 }
 
 /** Whether the subtree (outside function literals) can leave before its end: return, goto, panic, or break/continue to an outer statement. */
@@ -196,7 +192,7 @@ export function guardFix(env: MapEnv): Fix | string {
   const top: Access[] = [];
   for (const a of accesses) {
     const outer = accesses.find(
-      (b) => b !== a && b.fn.id === a.fn.id && b.stmt.id !== a.stmt.id && contains(b.stmt, a.stmt),
+      (b) => b !== a && b.fn.id === a.fn.id && b.stmt.id !== a.stmt.id && containsNode(b.stmt, a.stmt),
     );
     if (outer) {
       outer.write ||= a.write;
@@ -204,7 +200,7 @@ export function guardFix(env: MapEnv): Fix | string {
     }
     // Inside a statement of an enclosing function's access (a callback literal in a locked
     // statement): it may run under that lock, or later without it.
-    if (accesses.some((b) => b.fn.id !== a.fn.id && contains(b.stmt, a.stmt) && !isGoLiteral(a.fn))) safe = false;
+    if (accesses.some((b) => b.fn.id !== a.fn.id && containsNode(b.stmt, a.stmt) && !isGoLiteral(a.fn))) safe = false;
     top.push(a);
   }
   // One region per run of adjacent access statements in a block.
@@ -297,7 +293,7 @@ export function guardFix(env: MapEnv): Fix | string {
           ? env.declNode.parent.parent!
           : env.declNode.parent!
         : env.declNode;
-    if (env.target.kind === "local" && env.declNode.type !== "parameter_declaration" && contains(body, decl)) {
+    if (env.target.kind === "local" && env.declNode.type !== "parameter_declaration" && containsNode(body, decl)) {
       indent = indentAt(w.file.text, decl.startIndex);
       at = nextLineStart(w.file.text, decl.endIndex);
     }

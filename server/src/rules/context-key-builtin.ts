@@ -2,7 +2,15 @@
 // Keys are compared by type and value, so two packages using the key "user" read and overwrite each other's values.
 import type { Node } from "../parser";
 import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
-import { enclosingFunction, localDeclarations, rangeOf, unparen, type LocalDecl } from "../analysis/syntax";
+import {
+  containsNode,
+  enclosingFunction,
+  localDeclarations,
+  rangeOf,
+  SCOPE_TYPES,
+  type LocalDecl,
+  unparen,
+} from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { typedKeyFix } from "../fixes/context-key";
 import type { Rule, RuleContext } from "./rule";
@@ -56,26 +64,6 @@ const LITERAL_TYPES: Record<string, string> = {
   iota: "int",
 };
 
-/** Scopes a declaration can live in: the nearest of these above a declaring node bounds where its name is visible. */
-const SCOPES = new Set([
-  "block",
-  "if_statement",
-  "for_statement",
-  "expression_switch_statement",
-  "type_switch_statement",
-  "expression_case",
-  "type_case",
-  "default_case",
-  "communication_case",
-  "func_literal",
-  "function_declaration",
-  "method_declaration",
-]);
-
-function contains(outer: Node, inner: Node): boolean {
-  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
-}
-
 function isAnyType(typeText: string | undefined): boolean {
   return typeText === "any" || (typeText !== undefined && /^interface\s*\{\s*\}$/.test(typeText));
 }
@@ -98,8 +86,8 @@ export function declarationOf(use: Node, name: string): LocalDecl | null {
     for (const d of decls) {
       if (d.node.startIndex >= use.startIndex) continue;
       let scope: Node | null = d.node.parent;
-      while (scope && !SCOPES.has(scope.type)) scope = scope.parent;
-      if (scope && !contains(scope, use)) continue;
+      while (scope && !SCOPE_TYPES.has(scope.type)) scope = scope.parent;
+      if (scope && !containsNode(scope, use)) continue;
       if (!best || d.node.startIndex >= best.node.startIndex) best = d;
     }
     if (best) return best;

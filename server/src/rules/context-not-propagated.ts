@@ -1,46 +1,17 @@
 // Flags context.WithCancel/WithTimeout/WithDeadline results that go nowhere: a cancel never called, a derived ctx never
 // used, or, in middleware, a derived ctx never attached to the request. The deadline or cancellation then governs nothing.
 import type { Node } from "../parser";
-import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
-import { enclosingFunction, rangeOf, unparen } from "../analysis/syntax";
+import { CANCEL_DERIVERS, frameworkOf, isHttpRequestType } from "../analysis/frameworks";
+import { containsNode, enclosingFunction, rangeOf, SCOPE_TYPES, unparen } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { attachFix, deferCancelFix } from "../fixes/cancel";
 import { callArgs, contextFunction, declarationOf } from "./context-key-builtin";
 import { identifiersNamed, isPureWrite } from "./gin-context-in-goroutine";
 import type { Rule, RuleContext } from "./rule";
 
-const DERIVERS = new Set([
-  "WithCancel",
-  "WithCancelCause",
-  "WithTimeout",
-  "WithTimeoutCause",
-  "WithDeadline",
-  "WithDeadlineCause",
-]);
-
-/** Scopes a declaration can live in (as in declarationOf). */
-const SCOPES = new Set([
-  "block",
-  "if_statement",
-  "for_statement",
-  "expression_switch_statement",
-  "type_switch_statement",
-  "expression_case",
-  "type_case",
-  "default_case",
-  "communication_case",
-  "func_literal",
-  "function_declaration",
-  "method_declaration",
-]);
-
-function contains(outer: Node, inner: Node): boolean {
-  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
-}
-
 function scopeOf(node: Node): Node | null {
   let s = node.parent;
-  while (s && !SCOPES.has(s.type)) s = s.parent;
+  while (s && !SCOPE_TYPES.has(s.type)) s = s.parent;
   return s;
 }
 
@@ -80,13 +51,13 @@ function readsOf(target: Node, stmt: Node): Node[] | null {
   for (let n = stmt.parent; n && n.id !== scope.id; n = n.parent) if (n.type === "for_statement") from = n.startIndex;
   const out: Node[] = [];
   for (const id of identifiersNamed(scope, name)) {
-    if (contains(stmt, id) || isPureWrite(id)) continue;
+    if (containsNode(stmt, id) || isPureWrite(id)) continue;
     if (id.startIndex < from && !(plain && inClosure(id, scope))) continue;
     const d = declarationOf(id, name);
     // A newer declaration of the name hides ours, except in its own right-hand side (`ctx, c2 := context.WithTimeout(ctx, d)`).
     if (d && d.node.startIndex > stmt.startIndex && d.node.id !== stmt.id) {
       const right = d.node.childForFieldName("right") ?? d.node.childForFieldName("value");
-      if (!right || !contains(right, id)) continue;
+      if (!right || !containsNode(right, id)) continue;
     }
     out.push(id);
   }
@@ -134,7 +105,7 @@ function appliesTo(f: string): string {
 function middlewareNext(fn: Node, stmt: Node, ctx: RuleContext): { label: string } | null {
   const imports = ctx.file.summary.imports;
   for (const call of ctx.file.caps.methodCalls) {
-    if (!contains(fn, call) || call.startIndex < stmt.endIndex || enclosingFunction(call)?.id !== fn.id) continue;
+    if (!containsNode(fn, call) || call.startIndex < stmt.endIndex || enclosingFunction(call)?.id !== fn.id) continue;
     const sel = call.childForFieldName("function")!;
     const method = sel.childForFieldName("field")?.text;
     const recv = unparen(sel.childForFieldName("operand")!);
@@ -306,7 +277,7 @@ export const contextNotPropagated: Rule = {
     const out: RawFinding[] = [];
     for (const call of ctx.file.caps.methodCalls) {
       // The method name first: resolving the package (and its shadowing) costs a walk of the function.
-      if (!DERIVERS.has(call.childForFieldName("function")?.childForFieldName("field")?.text ?? "")) continue;
+      if (!CANCEL_DERIVERS.has(call.childForFieldName("function")?.childForFieldName("field")?.text ?? "")) continue;
       const f = contextFunction(call, ctx);
       if (!f) continue;
       const t = resultTargets(call);

@@ -1,7 +1,9 @@
 // Flags a context key set twice with WithValue along one chain of derived contexts, or by two middleware of one file.
 // The later value shadows the earlier for everything downstream, which is rarely what the first writer meant.
+import { CANCEL_DERIVERS } from "../analysis/frameworks";
 import type { Node } from "../parser";
 import {
+  containsNode,
   enclosingDeclaration,
   enclosingFunction,
   functionName,
@@ -32,15 +34,6 @@ export interface ValueFlow {
 }
 
 /** context functions that derive a context from their first argument, keeping its values. */
-const DERIVERS = new Set([
-  "WithCancel",
-  "WithCancelCause",
-  "WithTimeout",
-  "WithTimeoutCause",
-  "WithDeadline",
-  "WithDeadlineCause",
-  "WithoutCancel",
-]);
 
 /** An assignment or declaration with a value, inside one function. */
 interface Binding {
@@ -107,10 +100,6 @@ function named(list: Node | null): Node[] {
   return (list?.namedChildren ?? []).filter((x): x is Node => !!x && x.type !== "comment");
 }
 
-function contains(outer: Node, inner: Node): boolean {
-  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
-}
-
 /**
  * The value `target` (an identifier or selector text) holds at `before`: the
  * textually latest assignment to it in `fn` that ends before `before`, provided
@@ -127,7 +116,7 @@ function valueAt(fn: Node, target: string, before: Node): { value: Node; stmt: N
   if (!best) return null;
   const { b, i } = best;
   // An assignment in a branch that does not enclose the use may or may not have run.
-  if (!b.stmt.parent || !contains(b.stmt.parent, before)) return null;
+  if (!b.stmt.parent || !containsNode(b.stmt.parent, before)) return null;
   if (b.left.length === b.right.length) return { value: b.right[i]!, stmt: b.stmt };
   // ctx, cancel := context.WithCancel(parent): the context is the first result.
   if (b.right.length === 1 && i === 0) return { value: b.right[0]!, stmt: b.stmt };
@@ -155,7 +144,7 @@ function sourceOf(
   const f = contextFunction(e, ctx);
   if (f !== null) {
     const first = callArgs(e)[0];
-    return DERIVERS.has(f) && first ? sourceOf(first, e, fn, ctx, calls, depth + 1) : null;
+    return CANCEL_DERIVERS.has(f) && first ? sourceOf(first, e, fn, ctx, calls, depth + 1) : null;
   }
   // r.Context() after r = r.WithContext(ctx2), or c.Request.Context() after c.Request = c.Request.WithContext(ctx2).
   const callee = e.childForFieldName("function");
@@ -307,7 +296,7 @@ export function describeFunction(fn: Node): string {
 /** Whether the function hands the request on: it calls `c.Next()` or `next.ServeHTTP(w, r)`. */
 function isMiddleware(fn: Node, ctx: RuleContext): boolean {
   return ctx.file.caps.methodCalls.some((m) => {
-    if (!contains(fn, m)) return false;
+    if (!containsNode(fn, m)) return false;
     const name = m.childForFieldName("function")?.childForFieldName("field")?.text;
     const n = callArgs(m).length;
     return (name === "Next" && n === 0) || (name === "ServeHTTP" && n === 2);
@@ -384,8 +373,8 @@ export const contextValueOverwrite: Rule = {
         if (
           earlier.id !== later.id ||
           earlier.c.fn.id === later.c.fn.id ||
-          contains(earlier.c.fn, later.c.fn) ||
-          contains(later.c.fn, earlier.c.fn)
+          containsNode(earlier.c.fn, later.c.fn) ||
+          containsNode(later.c.fn, earlier.c.fn)
         )
           continue;
         if (!earlier.mw && !later.mw) continue;

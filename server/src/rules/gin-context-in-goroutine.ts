@@ -2,7 +2,7 @@
 // The framework recycles the context once the handler returns, so the goroutine reads another request's data or writes to a finished response.
 import type { Node } from "../parser";
 import { frameworkOf, type Framework } from "../analysis/frameworks";
-import { enclosingFunction, rangeOf } from "../analysis/syntax";
+import { containsNode, enclosingFunction, rangeOf } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { ginCopyFix } from "../fixes/gin-copy";
 import { declarationOf } from "./context-key-builtin";
@@ -21,10 +21,6 @@ const ADVICE: Record<Framework, { why: string; instead: string }> = {
     instead: "read the values the goroutine needs before the go statement",
   },
 };
-
-function contains(outer: Node, inner: Node): boolean {
-  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
-}
 
 /**
  * The identifiers spelled `name` in `node`'s text: comments, strings, field
@@ -75,7 +71,12 @@ function frameworkParam(id: Node, go: Node, ctx: RuleContext): { fw: Framework; 
   const decl = declarationOf(id, id.text);
   if (decl?.node.type !== "parameter_declaration" || !decl.typeText) return null;
   const fn = decl.node.parent?.parent;
-  if (!fn || fn.childForFieldName("parameters")?.id !== decl.node.parent?.id || !contains(fn, go) || contains(go, fn))
+  if (
+    !fn ||
+    fn.childForFieldName("parameters")?.id !== decl.node.parent?.id ||
+    !containsNode(fn, go) ||
+    containsNode(go, fn)
+  )
     return null;
   const fw = frameworkOf(decl.typeText, ctx.file.summary.imports);
   return fw ? { fw, fn } : null;

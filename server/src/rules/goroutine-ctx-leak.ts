@@ -1,8 +1,15 @@
 // Flags goroutines started where a context or request is in scope whose loop never ends and never watches ctx.Done().
 // Such a goroutine outlives the request or call that started it: it leaks memory, keeps tickers and connections alive, and piles up with traffic.
 import type { Node } from "../parser";
-import { frameworkOf, isContextType, isHttpRequestType } from "../analysis/frameworks";
-import { enclosingFunction, localDeclarations, rangeOf, unparen, type LocalDecl } from "../analysis/syntax";
+import { CANCEL_DERIVERS, frameworkOf, isContextType, isHttpRequestType } from "../analysis/frameworks";
+import {
+  containsNode,
+  enclosingFunction,
+  localDeclarations,
+  rangeOf,
+  type LocalDecl,
+  unparen,
+} from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
 import { watchDoneFix } from "../fixes/watch-done";
 import { contextFunction, declarationOf, isRequestContext } from "./context-key-builtin";
@@ -18,19 +25,6 @@ interface Lifetime {
   /** The lifetime is a request's (a request or framework context), not a plain context's. */
   request: boolean;
   node: Node;
-}
-
-const DERIVERS = new Set([
-  "WithCancel",
-  "WithCancelCause",
-  "WithTimeout",
-  "WithTimeoutCause",
-  "WithDeadline",
-  "WithDeadlineCause",
-]);
-
-function contains(outer: Node, inner: Node): boolean {
-  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
 }
 
 /** The lifetime of a parameter from its type text, or null. */
@@ -85,7 +79,7 @@ function lifetimeAt(go: Node, ctx: RuleContext): Lifetime | null {
           const right = d.node.childForFieldName("right")?.namedChildren ?? [];
           if (right.length !== 1 || left[0]?.text !== name || !right[0] || !inScope(d.node, go)) continue;
           const f = contextFunction(right[0], ctx);
-          if ((f && DERIVERS.has(f)) || (left.length === 1 && isRequestContext(right[0], ctx))) {
+          if ((f && CANCEL_DERIVERS.has(f)) || (left.length === 1 && isRequestContext(right[0], ctx))) {
             best = { name, done: `${name}.Done()`, request: f === null, node: left[0]! };
             bestAt = d.node.startIndex;
           }
@@ -103,7 +97,7 @@ const LOCAL_CONTEXT = /\.(With(Cancel|Timeout|Deadline)\w*|Context)\(/;
 function inScope(decl: Node, node: Node): boolean {
   for (let s = decl.parent; s; s = s.parent) {
     if (s.type === "block" || s.type.endsWith("_statement") || s.type.endsWith("_case") || s.type === "func_literal")
-      return contains(s, node);
+      return containsNode(s, node);
   }
   return false;
 }
@@ -227,7 +221,7 @@ interface ChannelUse {
 function localChannel(use: Node, go: Node): ChannelUse | null {
   if (use.type !== "identifier") return null;
   const decl = declarationOf(use, use.text);
-  if (!decl || contains(go, decl.node) || !/^make\(\s*(chan|<-\s*chan)\b/.test(decl.value?.text ?? "")) return null;
+  if (!decl || containsNode(go, decl.node) || !/^make\(\s*(chan|<-\s*chan)\b/.test(decl.value?.text ?? "")) return null;
   const fn = enclosingFunction(decl.node);
   if (!fn) return null;
   const out: ChannelUse = { closed: false, escapes: false, sentOutside: false, decl };
@@ -236,7 +230,7 @@ function localChannel(use: Node, go: Node): ChannelUse | null {
     if (declarationOf(id, id.text)?.node.id !== decl.node.id) continue;
     const p = id.parent!;
     if (p.type === "send_statement" && p.childForFieldName("channel")?.id === id.id) {
-      if (!contains(go, id)) out.sentOutside = true;
+      if (!containsNode(go, id)) out.sentOutside = true;
     } else if (p.type === "unary_expression" && p.childForFieldName("operator")?.text === "<-") {
       // A receive.
     } else if (p.type === "range_clause" && p.childForFieldName("right")?.id === id.id) {

@@ -2,6 +2,7 @@
 // same loop, or another goroutine of the same function also uses it, with no lock: the runtime aborts on such races.
 import type { Node } from "../parser";
 import {
+  containsNode,
   enclosingFunction,
   enclosingLoop,
   findLocalDeclaration,
@@ -21,10 +22,6 @@ interface Goroutine {
   lit: Node;
   /** The local variable holding the literal, when the goroutine is started as `go f()` or calls `f()`. */
   via?: string;
-}
-
-function contains(outer: Node, inner: Node): boolean {
-  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
 }
 
 /** The variable a function literal is assigned to (`f := func...`, `var f = func...`, `f = func...`). */
@@ -51,7 +48,7 @@ function boundName(lit: Node): string | null {
 function launchOf(name: string, host: Node, goStatements: readonly Node[]): Node | null {
   const call = new RegExp(`(^|[^.\\w])${name}\\s*\\(`);
   for (const g of goStatements) {
-    if (!contains(host, g)) continue;
+    if (!containsNode(host, g)) continue;
     const fn = g.namedChild(0)?.childForFieldName("function");
     if (!fn) continue;
     if (fn.type === "identifier" && fn.text === name) return g;
@@ -366,7 +363,7 @@ export const goroutineMapRace: Rule = {
     }
     const waits = new Map<number, number>();
     for (const write of ctx.file.caps.mapWrites) {
-      if (!hosts.some((h) => contains(h, write))) continue;
+      if (!hosts.some((h) => containsNode(h, write))) continue;
       const target = writtenMap(write);
       if (!target || (target.type !== "identifier" && target.type !== "selector_expression")) continue;
       const g = goroutineOf(write, gos);
@@ -374,7 +371,7 @@ export const goroutineMapRace: Rule = {
       let map = knownMap(target, ctx.pkg);
       let forwardedAs: string | null = null;
       if (!map || (map.kind !== "local" && map.kind !== "field") || !map.fn) continue;
-      if (contains(g.lit, map.fn)) {
+      if (containsNode(g.lit, map.fn)) {
         // Declared by the goroutine itself: its own map, unless it is a parameter fed with an outer map.
         if (map.kind !== "local" || map.fn.id !== g.lit.id || g.via || map.declNode?.type !== "parameter_declaration")
           continue;
@@ -382,7 +379,7 @@ export const goroutineMapRace: Rule = {
         map = forwardedMap(map.root, g, ctx);
         if (!map || !map.fn) continue;
       }
-      if (!contains(map.fn, g.go)) continue;
+      if (!containsNode(map.fn, g.go)) continue;
       if (synchronization(write)) continue;
       const spawnFn = enclosingFunction(g.go);
       if (!spawnFn) continue;
@@ -390,7 +387,7 @@ export const goroutineMapRace: Rule = {
       const related: RelatedLocation[] = [];
       let message: string | null = null;
       const loop = enclosingLoop(g.go);
-      const declaredInLoop = loop && map.declNode && contains(loop, map.declNode);
+      const declaredInLoop = loop && map.declNode && containsNode(loop, map.declNode);
       // A wait later in the same iteration joins each goroutine before the next one starts.
       if (loop && !declaredInLoop && waitAt >= loop.endIndex && !endsIterationAfter(g.go, loop)) {
         message = `map ${map.name} is written in a goroutine started in a loop, so sibling goroutines use it at once; guard it with a mutex`;
