@@ -85,51 +85,82 @@ function allRuleInfo(): RuleInfo[] {
   return [...RULES, { id: UNUSED_IGNORE, severity: "hint" as const, docs: UNUSED_IGNORE_DOCS }];
 }
 
-function parseCheckArgs(argv: string[]): CheckArgs {
-  const args: CheckArgs = { format: "text", severity: "warning", paths: [] };
+/** A command-line flag as the scanner hands it over: its name, a way to read its value, and a check that it has none. */
+interface Flag {
+  name: string;
+  value(): string;
+  noValue(): void;
+}
+
+/**
+ * Walks a command's arguments: paths (everything after `--` too) go to `paths`,
+ * flags (`--flag value` or `--flag=value`) to `onFlag`. Defaults the paths to `.`.
+ */
+function scanArgs(argv: string[], paths: string[], onFlag: (flag: Flag) => void): void {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === "--") {
-      args.paths.push(...argv.slice(i + 1));
+      paths.push(...argv.slice(i + 1));
       break;
     }
     if (!arg.startsWith("-") || arg === "-") {
-      args.paths.push(arg);
+      paths.push(arg);
       continue;
     }
     const eq = arg.indexOf("=");
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined || v === "") throw new UserError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    onFlag({
+      name,
+      value: () => {
+        if (eq > 0) return arg.slice(eq + 1);
+        const v = argv[++i];
+        if (v === undefined || v === "") throw new UserError(`${name} needs a value`);
+        return v;
+      },
+      noValue: () => {
+        if (eq > 0) throw new UserError(`${name} takes no value`);
+      },
+    });
+  }
+  if (paths.length === 0) paths.push(".");
+}
+
+/** The rule ids of a `--rules a,b` value, appended to those of earlier `--rules` flags. */
+function parseRuleIds(value: string, earlier: string[] | undefined): string[] {
+  const ids = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (ids.length === 0) throw new UserError("--rules needs at least one rule id");
+  for (const id of ids) {
+    if (!KNOWN_IDS.has(id)) throw new UserError(`unknown rule "${id}" in --rules (mapctx rules lists them)`);
+  }
+  return [...(earlier ?? []), ...ids];
+}
+
+function unknownFlag(name: string): never {
+  throw new UserError(`unknown flag ${name} (mapctx --help lists the flags)`);
+}
+
+function parseCheckArgs(argv: string[]): CheckArgs {
+  const args: CheckArgs = { format: "text", severity: "warning", paths: [] };
+  scanArgs(argv, args.paths, (flag) => {
+    switch (flag.name) {
       case "--format": {
-        const v = value();
+        const v = flag.value();
         if (v !== "text" && v !== "json" && v !== "sarif")
           throw new UserError(`--format must be text, json or sarif, not ${JSON.stringify(v)}`);
         args.format = v;
         break;
       }
       case "--config":
-        args.config = value();
+        args.config = flag.value();
         break;
-      case "--rules": {
-        const ids = value()
-          .split(",")
-          .map((s) => s.trim())
-          .filter(Boolean);
-        if (ids.length === 0) throw new UserError("--rules needs at least one rule id");
-        for (const id of ids) {
-          if (!KNOWN_IDS.has(id)) throw new UserError(`unknown rule "${id}" in --rules (mapctx rules lists them)`);
-        }
-        args.rules = [...(args.rules ?? []), ...ids];
+      case "--rules":
+        args.rules = parseRuleIds(flag.value(), args.rules);
         break;
-      }
       case "--severity": {
-        const v = value();
+        const v = flag.value();
         if (!(SEVERITIES as readonly string[]).includes(v)) {
           throw new UserError(`--severity must be one of ${SEVERITIES.join(", ")}, not ${JSON.stringify(v)}`);
         }
@@ -137,17 +168,16 @@ function parseCheckArgs(argv: string[]): CheckArgs {
         break;
       }
       case "--jobs": {
-        const v = value();
+        const v = flag.value();
         if (!/^[1-9][0-9]{0,3}$/.test(v))
           throw new UserError(`--jobs must be a positive whole number, not ${JSON.stringify(v)}`);
         args.jobs = Number(v);
         break;
       }
       default:
-        throw new UserError(`unknown flag ${flag} (mapctx --help lists the flags)`);
+        unknownFlag(flag.name);
     }
-  }
-  if (args.paths.length === 0) args.paths.push(".");
+  });
   return args;
 }
 
@@ -424,48 +454,19 @@ interface FixArgs {
 
 function parseFixArgs(argv: string[]): FixArgs {
   const args: FixArgs = { mode: "write", unsafe: false, paths: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--") {
-      args.paths.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith("-") || arg === "-") {
-      args.paths.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = (): string => {
-      if (eq > 0) return arg.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined || v === "") throw new UserError(`${flag} needs a value`);
-      return v;
-    };
-    const noValue = () => {
-      if (eq > 0) throw new UserError(`${flag} takes no value`);
-    };
+  scanArgs(argv, args.paths, (flag) => {
     const mode = (m: FixArgs["mode"]) => {
-      noValue();
+      flag.noValue();
       if (args.mode !== "write" && args.mode !== m) throw new UserError("--dry-run and --diff cannot be combined");
       args.mode = m;
     };
-    switch (flag) {
+    switch (flag.name) {
       case "--config":
-        args.config = value();
+        args.config = flag.value();
         break;
-      case "--rules": {
-        const ids = value()
-          .split(",")
-          .map((x) => x.trim())
-          .filter(Boolean);
-        if (ids.length === 0) throw new UserError("--rules needs at least one rule id");
-        for (const id of ids) {
-          if (!KNOWN_IDS.has(id)) throw new UserError(`unknown rule "${id}" in --rules (mapctx rules lists them)`);
-        }
-        args.rules = [...(args.rules ?? []), ...ids];
+      case "--rules":
+        args.rules = parseRuleIds(flag.value(), args.rules);
         break;
-      }
       case "--dry-run":
         mode("dry-run");
         break;
@@ -473,14 +474,13 @@ function parseFixArgs(argv: string[]): FixArgs {
         mode("diff");
         break;
       case "--unsafe":
-        noValue();
+        flag.noValue();
         args.unsafe = true;
         break;
       default:
-        throw new UserError(`unknown flag ${flag} (mapctx --help lists the flags)`);
+        unknownFlag(flag.name);
     }
-  }
-  if (args.paths.length === 0) args.paths.push(".");
+  });
   return args;
 }
 
