@@ -1,6 +1,6 @@
 // Small helpers over tree-sitter-go nodes that rules share: ranges, function
 // boundaries, declared names and lock regions. Each walks only what it must.
-import type { Node } from "../parser";
+import type { Node, TreeCursor } from "../parser";
 import type { Range } from "./types";
 
 export function rangeOf(node: Node): Range {
@@ -366,3 +366,34 @@ export const SCOPE_TYPES: ReadonlySet<string> = new Set([
   "function_declaration",
   "method_declaration",
 ]);
+
+/**
+ * Searches the subtree of `node` (itself included) in document order with a
+ * cursor, never recursion. `visit` returns true to stop with success, "skip" to
+ * leave out the children of the current node, anything else to go on.
+ */
+export function someInSubtree(
+  node: Node,
+  visit: (type: string, cursor: TreeCursor) => boolean | "skip" | void,
+): boolean {
+  const cursor = node.walk();
+  try {
+    let depth = 0;
+    for (;;) {
+      const verdict = visit(cursor.nodeType, cursor);
+      if (verdict === true) return true;
+      if (verdict !== "skip" && cursor.gotoFirstChild()) {
+        depth++;
+        continue;
+      }
+      for (;;) {
+        if (depth === 0) return false;
+        if (cursor.gotoNextSibling()) break;
+        cursor.gotoParent();
+        depth--;
+      }
+    }
+  } finally {
+    cursor.delete();
+  }
+}

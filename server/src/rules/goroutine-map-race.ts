@@ -9,6 +9,7 @@ import {
   FUNCTION_TYPES,
   rangeOf,
   synchronization,
+  someInSubtree,
 } from "../analysis/syntax";
 import type { Fix, RawFinding, RelatedLocation } from "../analysis/types";
 import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
@@ -101,32 +102,16 @@ function forwardedMap(param: string, g: Goroutine, ctx: RuleContext): KnownMap |
 
 /** Whether the subtree receives from a channel, calls `.Wait()` or ranges over a channel, outside nested goroutines, closures and defers. */
 function hasWait(node: Node): boolean {
-  const cursor = node.walk();
-  try {
-    let depth = 0;
-    for (;;) {
-      const type = cursor.nodeType;
-      const descend = !FUNCTION_TYPES.has(type) && type !== "go_statement" && type !== "defer_statement";
-      if (type === "unary_expression" && cursor.currentNode.childForFieldName("operator")?.text === "<-") return true;
-      if (type === "call_expression") {
-        const fn = cursor.currentNode.childForFieldName("function");
-        if (fn?.type === "selector_expression" && fn.childForFieldName("field")?.text === "Wait") return true;
-      }
-      if (type === "range_clause" && rangesOverChannel(cursor.currentNode)) return true;
-      if (descend && cursor.gotoFirstChild()) {
-        depth++;
-        continue;
-      }
-      for (;;) {
-        if (depth === 0) return false;
-        if (cursor.gotoNextSibling()) break;
-        cursor.gotoParent();
-        depth--;
-      }
+  return someInSubtree(node, (type, cursor) => {
+    if (FUNCTION_TYPES.has(type) || type === "go_statement" || type === "defer_statement") return "skip";
+    const n = cursor.currentNode;
+    if (type === "unary_expression" && n.childForFieldName("operator")?.text === "<-") return true;
+    if (type === "call_expression") {
+      const fn = n.childForFieldName("function");
+      if (fn?.type === "selector_expression" && fn.childForFieldName("field")?.text === "Wait") return true;
     }
-  } finally {
-    cursor.delete();
-  }
+    return type === "range_clause" && rangesOverChannel(n);
+  });
 }
 
 /** `for v := range ch` over a local channel: it ends only when the senders close it. */

@@ -12,6 +12,7 @@ import {
   spanOf,
   unparen,
   type LocalDecl,
+  someInSubtree,
 } from "../analysis/syntax";
 import type { Fix, Range, RawFinding, TextEdit } from "../analysis/types";
 import {
@@ -264,25 +265,7 @@ function continuesLoop(node: Node, label: string | null): boolean {
 /** Whether an identifier of `names` occurs in the subtree (nested functions included: they may capture it). */
 export function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
   if (names.size === 0) return false;
-  const cursor = node.walk();
-  try {
-    let depth = 0;
-    for (;;) {
-      if (cursor.nodeType === "identifier" && names.has(cursor.currentNode.text)) return true;
-      if (cursor.gotoFirstChild()) {
-        depth++;
-        continue;
-      }
-      for (;;) {
-        if (depth === 0) return false;
-        if (cursor.gotoNextSibling()) break;
-        cursor.gotoParent();
-        depth--;
-      }
-    }
-  } finally {
-    cursor.delete();
-  }
+  return someInSubtree(node, (type, cursor) => type === "identifier" && names.has(cursor.currentNode.text));
 }
 
 /** `delete(...)` or `clear(...)` as a statement. */
