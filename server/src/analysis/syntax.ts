@@ -95,6 +95,15 @@ export interface LocalDecl {
   value?: Node;
 }
 
+const DECLARING_TYPES = new Set([
+  "short_var_declaration",
+  "var_spec",
+  "range_clause",
+  "const_spec",
+  "type_switch_statement",
+  "receive_statement",
+]);
+
 const localsCache = new WeakMap<object, Map<number, LocalDecl[]>>();
 
 /**
@@ -124,44 +133,21 @@ export function localDeclarations(fn: Node): Map<string, LocalDecl[]> {
   }
   const body = fn.childForFieldName("body");
   if (body) {
-    const cursor = body.walk();
-    try {
-      let more = true;
-      while (more) {
-        const type = cursor.nodeType;
-        let descend = true;
-        if (type === "func_literal") descend = false;
-        else if (
-          type === "short_var_declaration" ||
-          type === "var_spec" ||
-          type === "range_clause" ||
-          type === "const_spec"
-        ) {
-          collectDecl(cursor.currentNode, decls);
-        } else if (type === "type_switch_statement") {
-          const alias = cursor.currentNode.childForFieldName("alias");
-          if (alias)
-            for (const id of alias.namedChildren) if (id) decls.push({ name: id.text, node: cursor.currentNode });
-        } else if (type === "labeled_statement" || type === "receive_statement") {
-          const n = cursor.currentNode;
-          if (type === "receive_statement" && n.children.some((c) => c?.type === ":=")) {
-            const left = n.childForFieldName("left");
-            if (left)
-              for (const id of left.namedChildren)
-                if (id?.type === "identifier") decls.push({ name: id.text, node: n });
-          }
-        }
-        if (descend && cursor.gotoFirstChild()) continue;
-        while (!cursor.gotoNextSibling()) {
-          if (!cursor.gotoParent() || cursor.currentNode.id === body.id) {
-            more = false;
-            break;
-          }
-        }
+    someInSubtree(body, (type, cursor) => {
+      if (type === "func_literal") return "skip";
+      // Only declaring nodes are materialised: every currentNode crosses into wasm.
+      if (!DECLARING_TYPES.has(type)) return;
+      const n = cursor.currentNode;
+      if (type === "short_var_declaration" || type === "var_spec" || type === "range_clause" || type === "const_spec") {
+        collectDecl(n, decls);
+      } else if (type === "type_switch_statement") {
+        const alias = n.childForFieldName("alias");
+        if (alias) for (const id of alias.namedChildren) if (id) decls.push({ name: id.text, node: n });
+      } else if (type === "receive_statement" && n.children.some((c) => c?.type === ":=")) {
+        for (const id of n.childForFieldName("left")?.namedChildren ?? [])
+          if (id?.type === "identifier") decls.push({ name: id.text, node: n });
       }
-    } finally {
-      cursor.delete();
-    }
+    });
   }
   perTree.set(fn.id, decls);
   return groupByName(decls);

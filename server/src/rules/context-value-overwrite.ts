@@ -10,6 +10,7 @@ import {
   rangeOf,
   rootIdentifier,
   unparen,
+  someInSubtree,
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { callArgs, contextFunction, declarationOf, isRequestContext, keyLabel } from "./context-key-builtin";
@@ -57,40 +58,26 @@ function bindings(fn: Node): Binding[] {
   const out: Binding[] = [];
   const body = fn.childForFieldName("body");
   if (body) {
-    const cursor = body.walk();
-    try {
-      let more = true;
-      while (more) {
-        const type = cursor.nodeType;
-        let descend = true;
-        if (type === "func_literal") descend = false;
-        else if (type === "short_var_declaration" || type === "assignment_statement") {
-          const n = cursor.currentNode;
-          const op = n.childForFieldName("operator")?.type ?? (type === "short_var_declaration" ? ":=" : "=");
-          if (op === ":=" || op === "=") {
-            out.push({ stmt: n, left: named(n.childForFieldName("left")), right: named(n.childForFieldName("right")) });
-          }
-        } else if (type === "var_spec") {
-          const n = cursor.currentNode;
-          let stmt: Node = n;
-          while (stmt.parent && stmt.type !== "var_declaration") stmt = stmt.parent;
-          out.push({
-            stmt,
-            left: n.childrenForFieldName("name").filter((x): x is Node => !!x),
-            right: named(n.childForFieldName("value")),
-          });
+    someInSubtree(body, (type, cursor) => {
+      if (type === "func_literal") return "skip";
+      // Only binding nodes are materialised: every currentNode crosses into wasm.
+      if (type !== "short_var_declaration" && type !== "assignment_statement" && type !== "var_spec") return;
+      const n = cursor.currentNode;
+      if (type === "short_var_declaration" || type === "assignment_statement") {
+        const op = n.childForFieldName("operator")?.type ?? (type === "short_var_declaration" ? ":=" : "=");
+        if (op === ":=" || op === "=") {
+          out.push({ stmt: n, left: named(n.childForFieldName("left")), right: named(n.childForFieldName("right")) });
         }
-        if (descend && cursor.gotoFirstChild()) continue;
-        while (!cursor.gotoNextSibling()) {
-          if (!cursor.gotoParent() || cursor.currentNode.id === body.id) {
-            more = false;
-            break;
-          }
-        }
+      } else if (type === "var_spec") {
+        let stmt: Node = n;
+        while (stmt.parent && stmt.type !== "var_declaration") stmt = stmt.parent;
+        out.push({
+          stmt,
+          left: n.childrenForFieldName("name").filter((x): x is Node => !!x),
+          right: named(n.childForFieldName("value")),
+        });
       }
-    } finally {
-      cursor.delete();
-    }
+    });
   }
   perTree.set(fn.id, out);
   return out;
