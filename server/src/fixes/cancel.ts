@@ -9,26 +9,7 @@ import { callArgs, contextFunction, declarationOf } from "../rules/context-key-b
 import { identifiersNamed, isPureWrite } from "../rules/gin-context-in-goroutine";
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
-import { fixesAllowed, indentOf } from "./edit";
-
-function at(line: number, character = 0) {
-  return { line, character };
-}
-
-function insertLine(file: string, line: number, text: string): TextEdit {
-  return { file, range: { start: at(line), end: at(line) }, newText: text };
-}
-
-function replace(file: string, node: Node, newText: string): TextEdit {
-  return {
-    file,
-    range: {
-      start: at(node.startPosition.row, node.startPosition.column),
-      end: at(node.endPosition.row, node.endPosition.column),
-    },
-    newText,
-  };
-}
+import { fixesAllowed, indentOf, insertLine, replaceNode } from "./edit";
 
 /** The statement as it stands in its block: `var ...` for a spec. Null unless it is a statement of a block that ends its line. */
 function blockStatement(stmt: Node, text: string): Node | null {
@@ -112,7 +93,7 @@ export function deferCancelFix(
     );
     if (!candidate) return undefined;
     name = candidate;
-    edits.push(replace(file, cancelTarget, name));
+    edits.push(replaceNode(file, cancelTarget, name));
     if (stmt.type === "assignment_statement") {
       // `ctx, _ = ...` assigns: cancel needs a declaration, `:=` where ctx lives in the same scope, else a var.
       const targets = stmt.childForFieldName("left")?.namedChildren ?? [];
@@ -125,7 +106,7 @@ export function deferCancelFix(
         return d.node.parent?.id === block.parent?.id;
       });
       const op = stmt.childForFieldName("operator");
-      if (sameScope && op) edits.push(replace(file, op, ":="));
+      if (sameScope && op) edits.push(replaceNode(file, op, ":="));
       else {
         const type = f === "WithCancelCause" ? "CancelCauseFunc" : "CancelFunc";
         edits.push(

@@ -6,6 +6,7 @@
 // All string keys connected through the packages that use them are rewritten by
 // one fix, the same whichever finding offers it, so fixes of several findings
 // never conflict (fix-all, goldens) and a package gets one key type.
+import { replaceNode } from "./edit";
 import * as path from "node:path";
 import type { FileSyntax } from "../analysis/facts";
 import { unquoteGo } from "../analysis/keys";
@@ -407,17 +408,6 @@ function insertAt(file: string, line: number, newText: string): TextEdit {
   return { file, range: { start: { line, character: 0 }, end: { line, character: 0 } }, newText };
 }
 
-function replace(file: string, node: Node, newText: string): TextEdit {
-  return {
-    file,
-    range: {
-      start: { line: node.startPosition.row, character: node.startPosition.column },
-      end: { line: node.endPosition.row, character: node.endPosition.column },
-    },
-    newText,
-  };
-}
-
 /** The import path of a package directory in its module. */
 function importPathOf(p: Pkg): string | undefined {
   if (!p.module?.path) return undefined;
@@ -783,16 +773,16 @@ function buildEdits(
           } else {
             const typeNode = c.spec.childForFieldName("type");
             if (typeNode) {
-              edits.push(replace(c.file.file, typeNode, typeName));
-              if (rename !== c.name) edits.push(replace(c.file.file, c.nameNode, rename));
-            } else edits.push(replace(c.file.file, c.nameNode, `${rename} ${typeName}`));
+              edits.push(replaceNode(c.file.file, typeNode, typeName));
+              if (rename !== c.name) edits.push(replaceNode(c.file.file, c.nameNode, rename));
+            } else edits.push(replaceNode(c.file.file, c.nameNode, `${rename} ${typeName}`));
           }
           if (rename !== c.name) {
             for (const id of occurrences(o, c.name)) {
               if (id.id === c.nameNode.id) continue;
               const f = o.files.find((x) => x.tree === id.tree)!;
               note(f);
-              edits.push(replace(f.file, id, rename));
+              edits.push(replaceNode(f.file, id, rename));
             }
           }
         }
@@ -809,7 +799,7 @@ function buildEdits(
       for (const u of uses) {
         if (u.constName) continue;
         note(u.file);
-        edits.push(replace(u.file.file, u.node, k.name));
+        edits.push(replaceNode(u.file.file, u.node, k.name));
       }
     }
     if (newType.has(ownerId) && typeHost) {
@@ -843,7 +833,7 @@ function buildEdits(
           failed.set(k.value, `${q} is shadowed where ${path.basename(f.file)} uses the key`);
           continue;
         }
-        for (const u of uses) edits.push(replace(f.file, u.node, `${q}.${k.name}`));
+        for (const u of uses) edits.push(replaceNode(f.file, u.node, `${q}.${k.name}`));
         if (!existing) edits.push(...moduleImport(f, importPath!));
       }
     }

@@ -10,7 +10,7 @@ import { callArgs, declarationOf } from "../rules/context-key-builtin";
 import { identifiersNamed, isPureWrite } from "../rules/gin-context-in-goroutine";
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
-import { fixesAllowed, indentOf, startsLine } from "./edit";
+import { fixesAllowed, indentOf, replaceNode, startsLine } from "./edit";
 import { hasWord } from "./scope";
 
 /** Methods of *gin.Context that only read the request or the context's keys: a copy answers them the same. */
@@ -58,17 +58,6 @@ const READS = new Set([
 
 /** Fields a copy carries over for reading (a copy reports itself aborted and has no handlers, writer or errors). */
 const READ_FIELDS = new Set(["Request", "Params", "Keys"]);
-
-function replace(file: string, node: Node, newText: string): TextEdit {
-  return {
-    file,
-    range: {
-      start: { line: node.startPosition.row, character: node.startPosition.column },
-      end: { line: node.endPosition.row, character: node.endPosition.column },
-    },
-    newText,
-  };
-}
 
 /** Whether a use of the context only reads what a copy also has. */
 function onlyReads(id: Node): boolean {
@@ -162,7 +151,7 @@ export function ginCopyFix(ctx: RuleContext, go: Node, use: Node): Fix | undefin
   const title = `Use ${name}.Copy() in the goroutine`;
   let edits: TextEdit[];
   if (sites.length === 1 && sites[0]!.parent?.type === "argument_list") {
-    edits = [replace(ctx.file.file, sites[0]!, `${name}.Copy()`)];
+    edits = [replaceNode(ctx.file.file, sites[0]!, `${name}.Copy()`)];
   } else {
     if (!startsLine(ctx.file, go)) return undefined;
     const scope = enclosingFunction(go);
@@ -182,7 +171,7 @@ export function ginCopyFix(ctx: RuleContext, go: Node, use: Node): Fix | undefin
         range: { start: { line, character: 0 }, end: { line, character: 0 } },
         newText: `${indentOf(ctx.file, go)}${copy} := ${name}.Copy()\n`,
       },
-      ...sites.map((s) => replace(ctx.file.file, s, copy)),
+      ...sites.map((s) => replaceNode(ctx.file.file, s, copy)),
     ];
   }
   const aligned = alignComments(ctx.file, edits);

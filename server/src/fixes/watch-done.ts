@@ -9,7 +9,7 @@ import type { Node } from "../parser";
 import { declarationOf } from "../rules/context-key-builtin";
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
-import { fixesAllowed, indentOf, startsLine } from "./edit";
+import { fixesAllowed, indentOf, insertLine, replaceNode, startsLine } from "./edit";
 import { hasWord } from "./scope";
 
 /** The context or request in scope where the goroutine starts, as goroutine-ctx-leak finds it. */
@@ -20,25 +20,6 @@ export interface LifetimeRef {
 }
 
 const T = "\t";
-
-function at(line: number, character = 0) {
-  return { line, character };
-}
-
-function insertLine(file: string, line: number, text: string): TextEdit {
-  return { file, range: { start: at(line), end: at(line) }, newText: text };
-}
-
-function replace(file: string, node: Node, newText: string): TextEdit {
-  return {
-    file,
-    range: {
-      start: at(node.startPosition.row, node.startPosition.column),
-      end: at(node.endPosition.row, node.endPosition.column),
-    },
-    newText,
-  };
-}
 
 /** A `break` that would leave a select wrapped around the node instead of the loop: unlabeled, not inside an inner for/switch/select. */
 function hasBareBreak(node: Node): boolean {
@@ -214,7 +195,7 @@ export function watchDoneFix(ctx: RuleContext, go: Node, leak: Node, life: Lifet
         `${indent}${T}}`,
         `${indent}}`,
       ];
-      edits.push(replace(file, leak, out.join("\n")));
+      edits.push(replaceNode(file, leak, out.join("\n")));
     }
   }
   const aligned = alignComments(ctx.file, edits);
