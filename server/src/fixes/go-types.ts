@@ -29,7 +29,8 @@ export function splitMapType(text: string): { key: string; value: string } | nul
   return null;
 }
 
-const BASIC = new Set([
+/** Go's predeclared basic types. */
+export const BASIC_TYPES: ReadonlySet<string> = new Set([
   "bool",
   "string",
   "int",
@@ -73,7 +74,7 @@ export function isInterfaceType(type: string, pkg: PackageFacts): boolean | null
   const t = type.trim();
   if (t === "interface{}" || t.startsWith("interface{") || t.startsWith("interface {") || STD_INTERFACES.has(t))
     return true;
-  if (BASIC.has(t) || /^(\*|\[|map\[|chan\b|<-|func\b|struct\b)/.test(t)) return false;
+  if (BASIC_TYPES.has(t) || /^(\*|\[|map\[|chan\b|<-|func\b|struct\b)/.test(t)) return false;
   const local = pkg.types.get(t.replace(/\[.*$/, ""));
   if (local) return local.kind === "interface";
   return null;
@@ -266,7 +267,7 @@ export function knownType(e: Node, env: TypeEnv): string | null {
         if (fn.text === "make" && args[0]) return args[0].text;
         if (fn.text === "new" && args[0]) return `*${args[0].text}`;
         if (fn.text === "len" || fn.text === "cap") return "int";
-        if (BASIC.has(fn.text) || pkg.types.has(fn.text)) return fn.text;
+        if (BASIC_TYPES.has(fn.text) || pkg.types.has(fn.text)) return fn.text;
         const funcs = pkg.funcs.get(fn.text)?.filter((f) => !f.receiverType);
         const res = funcs?.length === 1 ? funcs[0]!.resultText : "";
         if (res && !res.startsWith("(") && !res.includes(",")) return res;

@@ -1,5 +1,6 @@
 // Flags context.WithValue keys and ctx.Value lookups whose key has a built-in type (string, int, bool, ...).
 // Keys are compared by type and value, so two packages using the key "user" read and overwrite each other's values.
+import { BASIC_TYPES } from "../fixes/go-types";
 import type { Node } from "../parser";
 import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
 import {
@@ -28,28 +29,6 @@ const CONTEXT_DERIVERS = new Set([
   "WithTimeoutCause",
   "WithDeadline",
   "WithDeadlineCause",
-]);
-
-const BUILTIN_TYPES = new Set([
-  "string",
-  "bool",
-  "int",
-  "int8",
-  "int16",
-  "int32",
-  "int64",
-  "uint",
-  "uint8",
-  "uint16",
-  "uint32",
-  "uint64",
-  "uintptr",
-  "byte",
-  "rune",
-  "float32",
-  "float64",
-  "complex64",
-  "complex128",
 ]);
 
 const LITERAL_TYPES: Record<string, string> = {
@@ -194,7 +173,7 @@ function classifyText(text: string | undefined, depth: number): BuiltinKey | nul
     return { type: "int", viaAny: false };
   if (/^(?:\d[\d_]*\.[\d_]*|\.\d[\d_]*|\d[\d_]*)(?:[eE][+-]?\d+)?$/.test(t)) return { type: "float64", viaAny: false };
   const conv = /^(\w+)\(([\s\S]*)\)$/.exec(t);
-  if (conv && BUILTIN_TYPES.has(conv[1]!)) return { type: conv[1]!, viaAny: false };
+  if (conv && BASIC_TYPES.has(conv[1]!)) return { type: conv[1]!, viaAny: false };
   if (conv && conv[1] === "any") {
     const inner = classifyText(conv[2], depth + 1);
     return inner ? { type: inner.type, viaAny: true } : null;
@@ -209,7 +188,7 @@ function fromDeclaration(
   isParam: boolean,
 ): BuiltinKey | null {
   if (typeText !== undefined) {
-    if (BUILTIN_TYPES.has(typeText)) return { type: typeText, viaAny: false };
+    if (BASIC_TYPES.has(typeText)) return { type: typeText, viaAny: false };
     // A parameter typed any forwards whatever key its caller chose; a variable
     // typed any shows its dynamic type in its initial value.
     if (isAnyType(typeText) && !isParam) {
@@ -232,7 +211,7 @@ export function builtinKeyType(expr: Node, ctx: RuleContext, depth = 0): Builtin
     const args = callArgs(e);
     if (fn?.type !== "identifier" || args.length !== 1 || declarationOf(e, fn.text) || ctx.pkg.types.has(fn.text))
       return null;
-    if (BUILTIN_TYPES.has(fn.text)) return { type: fn.text, viaAny: false };
+    if (BASIC_TYPES.has(fn.text)) return { type: fn.text, viaAny: false };
     if (fn.text === "any") {
       const inner = builtinKeyType(args[0]!, ctx, depth + 1);
       return inner ? { type: inner.type, viaAny: true } : null;
@@ -247,7 +226,7 @@ export function builtinKeyType(expr: Node, ctx: RuleContext, depth = 0): Builtin
       const inner = builtinKeyType(operand, ctx, depth + 1);
       return inner ? { type: inner.type, viaAny: true } : null;
     }
-    return type && BUILTIN_TYPES.has(type) ? { type, viaAny: false } : null;
+    return type && BASIC_TYPES.has(type) ? { type, viaAny: false } : null;
   }
   if (e.type !== "identifier") return null;
   const local = declarationOf(e, e.text);
