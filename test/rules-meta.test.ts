@@ -3,10 +3,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { RULES } from "../server/src/rules";
 import { expectedDocs, withRuleTable } from "../scripts/gen-docs";
-import { caseSources, FIXTURES, ROOT } from "./helpers";
+import { analyzeCase, caseSources, fixtureCases, FIXTURES, ready, ROOT } from "./helpers";
 
 const HEADINGS = [
   "## What it flags",
@@ -56,4 +56,32 @@ describe("rule metadata", () => {
       assert.ok(ids.has(f.replace(/\.md$/, "")), `docs/rules/${f} has no rule`);
     for (const f of fs.readdirSync(FIXTURES)) assert.ok(ids.has(f), `test/fixtures/${f} has no rule`);
   });
+});
+
+describe("words users read (STYLE.md)", () => {
+  before(ready);
+  for (const rule of RULES) {
+    it(`${rule.id}: messages and fix titles on every fixture finding`, () => {
+      const problems: string[] = [];
+      for (const c of fixtureCases(rule.id)) {
+        const result = analyzeCase(rule, path.join(FIXTURES, rule.id, c));
+        for (const f of result.findings) {
+          const where = `${c}:${f.range.start.line + 1}`;
+          if (/[.!]$/.test(f.message)) problems.push(`${where}: message ends with punctuation: ${f.message}`);
+          if (/\bline \d+|:\d+:\d+/.test(f.message))
+            problems.push(`${where}: message holds a line number: ${f.message}`);
+          // Lower case, unless the message opens with an identifier of the code (an exported name).
+          const first = /^\w+/.exec(f.message)?.[0] ?? "";
+          if (/^[A-Z]/.test(first) && !result.sources.some((src) => new RegExp(`\\b${first}\\b`).test(src.text))) {
+            problems.push(`${where}: message starts with a capital: ${f.message}`);
+          }
+          for (const fix of f.fixes) {
+            if (!/^[A-Z]/.test(fix.title) || /\.$/.test(fix.title))
+              problems.push(`${where}: fix title not sentence case: ${fix.title}`);
+          }
+        }
+      }
+      assert.deepEqual(problems, []);
+    });
+  }
 });
