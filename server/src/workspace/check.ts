@@ -60,6 +60,8 @@ interface ParsedFile {
   summary: FileSummary;
   /** Absent when the tree was deleted after the first pass, to be parsed again. */
   syntax?: FileSyntax;
+  /** Generated: contributes package facts, gets no findings. */
+  generated?: boolean;
 }
 
 /**
@@ -82,8 +84,11 @@ export function analyzeDirectory(
     for (const file of files) {
       const r = readGoFile(file);
       if ("note" in r) notes.push({ file, message: r.note });
-      if (!("text" in r)) continue;
-      const text = normalizeText(r.text);
+      if ("note" in r) continue;
+      // Generated files are not reported on, but what they declare and assign is
+      // part of the package: a map declared there and written by hand-written code.
+      const generated = "skip" in r;
+      const text = normalizeText(generated ? r.source : r.text);
       let syntax: FileSyntax;
       try {
         syntax = parseFile(file, text);
@@ -91,7 +96,10 @@ export function analyzeDirectory(
         notes.push({ file, message: `cannot parse file (${describe(e)})` });
         continue;
       }
-      if (live > 0 && live + text.length > TREE_BUDGET_CHARS) {
+      if (generated) {
+        syntax.tree.delete();
+        parsed.push({ file, text, summary: syntax.summary, generated });
+      } else if (live > 0 && live + text.length > TREE_BUDGET_CHARS) {
         syntax.tree.delete();
         parsed.push({ file, text, summary: syntax.summary });
       } else {
@@ -99,12 +107,15 @@ export function analyzeDirectory(
         parsed.push({ file, text, summary: syntax.summary, syntax });
       }
     }
-    for (const [name, group] of groupByPackage(parsed)) {
+    for (const [name, members] of groupByPackage(parsed)) {
       const pkg = new PackageFacts(
         name,
         dir,
-        group.map((f) => f.summary),
+        members.map((f) => f.summary),
       );
+      // Rules and fixes see only the hand-written files: with a generated sibling
+      // the package's file list is incomplete, so no fix rewrites generated code.
+      const group = members.filter((f) => !f.generated);
       // Trees parsed again for this package; a rule (a fix) asking for the package's
       // files gets them all, and they then stay until the package is done.
       const again: (FileSyntax | undefined)[] = [];
@@ -145,7 +156,7 @@ export function analyzeDirectory(
     findings,
     failures,
     notes,
-    analyzed: parsed.length,
+    analyzed: parsed.filter((p) => !p.generated).length,
     ...(withSummaries ? { summaries: parsed.map((p) => p.summary) } : {}),
   };
 }

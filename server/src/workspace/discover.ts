@@ -104,7 +104,11 @@ export function discover(paths: string[], config?: ConfigResolver): Discovery {
   return { dirs: new Map([...dirs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), notes };
 }
 
-export type ReadResult = { text: string } | { skip: "generated" } | { note: string };
+/**
+ * A file to analyse (`text`), a generated file (not reported on, but its text
+ * still feeds the package facts), or a note on why it is left out.
+ */
+export type ReadResult = { text: string } | { skip: "generated"; source: string } | { note: string };
 
 /** Reads a Go file for analysis, or says why it is left out. */
 export function readGoFile(file: string): ReadResult {
@@ -122,6 +126,6 @@ export function readGoFile(file: string): ReadResult {
   } catch (e) {
     return { note: `cannot read file (${(e as NodeJS.ErrnoException).code ?? e})` };
   }
-  if (isGenerated(text)) return { skip: "generated" };
+  if (isGenerated(text)) return { skip: "generated", source: text };
   return { text };
 }

@@ -654,7 +654,7 @@ export class Workspace {
           continue;
         }
         const r = readGoFile(file);
-        this.noteGenerated(file, "skip" in r ? readText(file) : undefined);
+        this.noteGenerated(file, "skip" in r ? r.source : undefined);
         if (!("text" in r)) {
           if ("note" in r && fs.existsSync(file)) this.host.log("info", `${file}: ${r.note}`);
           if (!fs.existsSync(file)) this.remove(file, true);
@@ -883,12 +883,4 @@ function byFile(a: FileSummary, b: FileSummary): number {
 
 function describe(e: unknown): string {
   return e instanceof Error ? (e.stack ?? e.message) : String(e);
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
 }
