@@ -155,8 +155,11 @@ describe("incremental parsing", () => {
       start: { line: 0, character: 3 },
       oldEnd: { line: 0, character: 4 },
       newEnd: { line: 1, character: 1 },
+      replacedLines: "a🙂b",
     });
     assert.equal(r.changes[1]!.startIndex, 7);
+    // The second change is measured after the first: its line is the old line 2, "c".
+    assert.equal(r.changes[1]!.replacedLines, "c");
   });
 });
 
@@ -314,6 +317,88 @@ describe("per-declaration analysis of a large file", () => {
       assert.deepEqual(findingKeys(last.findings), findingKeys(fresh));
     } finally {
       tree.dispose();
+    }
+  });
+});
+
+describe("map fix sets kept while typing", () => {
+  /** Findings with everything a user can see or apply: ranges, messages, related places, fix titles and edits. */
+  const full = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f)).sort();
+
+  function open(file: string, text: string) {
+    const doc = new OpenDocument(`file://${file}`, file, "go", 1, text);
+    const tree = new DocumentTree();
+    const analysis = new FileAnalysis(file);
+    const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
+    tree.parse(doc.text);
+    analysis.rebuild(doc.text, tree.current!, ctx);
+    const edit = (at: { line: number; character: number }, insert: string) => {
+      const r = doc.apply([{ range: { start: at, end: at }, text: insert }], doc.version + 1);
+      for (const c of r.changes) {
+        tree.edit(c);
+        analysis.applyChange(c);
+      }
+      const parsed = tree.parse(doc.text)!;
+      return analysis.update(doc.text, parsed.tree, parsed.changed, ctx);
+    };
+    const exact = () => analysis.rebuild(doc.text, tree.current!, ctx);
+    return { doc, tree, edit, exact };
+  }
+
+  it("reuses the sets an edit left alone, moved with the text, equal to computing them afresh", () => {
+    const file = "/demo/big.go";
+    const h = open(file, bigFile(1500));
+    try {
+      let reused = 0;
+      let seed = 11;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      for (let i = 0; i < 30; i++) {
+        // Inside the handlers that write `results` (every fifth; its fixes rewrite every use of it), on lines
+        // that do not name it: a letter in a string, or a blank line before a statement, which moves what follows.
+        const newline = i % 5 === 4;
+        const spots = [...h.doc.text.matchAll(/\nfunc handler\d*[05]\(/g)].map((m) =>
+          newline ? h.doc.text.indexOf("\n\tmu.Lock()", m.index) + 1 : h.doc.text.indexOf('FormValue("', m.index) + 11,
+        );
+        const update = h.edit(h.doc.positionAt(spots[rnd(spots.length)]!), newline ? "\n" : "q");
+        assert.ok(update, `edit ${i} was analysed per declaration`);
+        if (update.reused) reused++;
+        const fresh = analyzeSources([{ file, text: h.doc.text }], "/demo", OPTS).findings;
+        assert.deepEqual(full(update.findings), full(fresh), `edit ${i}`);
+      }
+      assert.equal(reused, 30, "every edit reused the fix sets");
+    } finally {
+      h.tree.dispose();
+    }
+  });
+
+  it("computes a set again when an edited line names the map, and the exact run corrects what reuse cannot see", () => {
+    const file = "/demo/m.go";
+    const text = `${BASE}
+func list(w http.ResponseWriter, r *http.Request) {
+\tfor k := range cache {
+\t\tw.Write([]byte(k))
+\t}
+}
+`;
+    const h = open(file, text);
+    try {
+      const fresh = () => analyzeSources([{ file, text: h.doc.text }], "/demo", OPTS).findings;
+      // A new use that sync.Map cannot take, on a line that names the map: the message says so at once.
+      const at = pos(h.doc.text, "\tcache[r.URL.Path] =");
+      const named = h.edit(at, "\tprintln(len(cache))\n")!;
+      assert.match(named.findings.find((f) => f.rule === "global-map-race")!.message, /len\(cache\)/);
+      assert.deepEqual(full(named.findings), full(fresh()));
+      // A return in the range loop's body names no map: the typing result may keep the old set,
+      // the exact whole-file run (when typing pauses, before code actions) has the new one.
+      h.edit(pos(h.doc.text, "\t\tw.Write"), "\t\treturn\n");
+      const exact = h.exact();
+      assert.equal(exact.reused, false);
+      assert.deepEqual(full(exact.findings), full(fresh()));
+    } finally {
+      h.tree.dispose();
     }
   });
 });

@@ -19,6 +19,8 @@ export interface TextChange {
   start: Position;
   oldEnd: Position;
   newEnd: Position;
+  /** The whole lines the change replaced, as they were before it ("" when it replaced the whole text). */
+  replacedLines: string;
 }
 
 export interface ApplyResult {
@@ -103,6 +105,7 @@ export class OpenDocument {
           start: { line: 0, character: 0 },
           oldEnd,
           newEnd: this.positionAt(change.text.length),
+          replacedLines: "",
         });
         out.replacedAll = true;
         continue;
@@ -123,6 +126,7 @@ export class OpenDocument {
       }
       const startPos = this.positionAt(startIndex);
       const oldEnd = this.positionAt(oldEndIndex);
+      const replacedLines = this.content.slice(this.starts[startPos.line], this.lineEnd(oldEnd.line));
       this.replace(startIndex, oldEndIndex, change.text);
       const newEndIndex = startIndex + change.text.length;
       out.changes.push({
@@ -132,9 +136,17 @@ export class OpenDocument {
         start: startPos,
         oldEnd,
         newEnd: this.positionAt(newEndIndex),
+        replacedLines,
       });
     }
     return out;
+  }
+
+  /** The offset of the end of a line, before its line break. */
+  private lineEnd(line: number): number {
+    const next = line + 1 < this.starts.length ? this.starts[line + 1]! : this.content.length;
+    const nl = this.content.lastIndexOf("\n", next - 1);
+    return nl >= this.starts[line]! ? nl : next;
   }
 
   /** Replaces [from, to) and updates the line starts around the change. */

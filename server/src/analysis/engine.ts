@@ -5,6 +5,7 @@ import type { Rule, RuleContext } from "../rules/rule";
 import { analyzeSyntax, type FileSyntax, type FileSummary } from "./facts";
 import { PackageFacts } from "./package";
 import { ignoreFix } from "../fixes/ignore";
+import type { MapFixMemo } from "../fixes/map-rewrite";
 import { applyDirectives, parseDirectives, UNUSED_IGNORE, type Directive } from "./suppress";
 import { compareFindings, type Finding, type GoModule, type SeveritySetting } from "./types";
 import type { WorkspaceFacts } from "./workspace";
@@ -42,6 +43,8 @@ export interface AnalysisOptions {
    * when a rule reads `siblings`, and only when no siblings were passed.
    */
   siblingsOf?: (syntax: FileSyntax) => readonly FileSyntax[] | undefined;
+  /** Map fix sets kept from earlier analyses of the file being analysed (see RuleContext.fixMemo). */
+  fixMemo?: MapFixMemo;
 }
 
 export interface AnalysisResult {
@@ -115,7 +118,14 @@ export function runRules(
     if (setting === "off") continue;
     ran.add(rule.id);
     try {
-      const ctx: RuleContext = { file: syntax, pkg, module, siblings, workspace: opts.workspace };
+      const ctx: RuleContext = {
+        file: syntax,
+        pkg,
+        module,
+        siblings,
+        workspace: opts.workspace,
+        fixMemo: opts.fixMemo,
+      };
       if (siblingsOf) {
         Object.defineProperty(ctx, "siblings", {
           enumerable: true,

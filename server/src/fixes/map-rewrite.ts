@@ -5,7 +5,8 @@
 // Pure: the caller hands in the parsed files; nothing here reads or writes disk.
 import { classifyValue, type FileSyntax } from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
-import { goAtLeast, type Fix } from "../analysis/types";
+import { goAtLeast, type Fix, type Position, type Range } from "../analysis/types";
+import { rangeOf } from "../analysis/syntax";
 import type { Node } from "../parser";
 import type { RuleContext } from "../rules/rule";
 import { asType, isInterfaceType, neededImports, qualify, splitMapType } from "./go-types";
@@ -42,6 +43,22 @@ export interface MapFixSet {
   guard: Fix | string;
 }
 
+/** Which map a remembered fix set is for, in terms that move with the text. */
+export interface MemoTarget {
+  name: string;
+  /** A local map: where its declaration starts, and the top-level declaration that holds all its uses. */
+  local?: { at: Position; scope: Range };
+}
+
+/**
+ * Fix sets kept from earlier analyses of an open file (workspace/fix-memo.ts):
+ * `lookup` answers only while no edit since can have changed the set.
+ */
+export interface MapFixMemo {
+  lookup(t: MemoTarget): MapFixSet | undefined;
+  record(t: MemoTarget, set: MapFixSet): void;
+}
+
 const cache = new WeakMap<object, Map<string, MapFixSet | null>>();
 
 /**
@@ -60,9 +77,22 @@ export function mapFixes(target: MapTarget, ctx: RuleContext): MapFixSet | null 
   }
   const key = target.kind === "package" ? `p:${target.name}` : `l:${ctx.file.file}:${target.declNode.startIndex}`;
   if (perRun.has(key)) return perRun.get(key)!;
-  const result = compute(target, ctx);
+  const memo = ctx.fixMemo;
+  const remembered = memo ? memoTarget(target) : undefined;
+  let result: MapFixSet | null | undefined = remembered ? memo!.lookup(remembered) : undefined;
+  if (result === undefined) {
+    result = compute(target, ctx);
+    if (result && remembered) memo!.record(remembered, result);
+  }
   perRun.set(key, result);
   return result;
+}
+
+function memoTarget(target: MapTarget): MemoTarget {
+  if (target.kind === "package") return { name: target.name };
+  let top = target.declNode;
+  while (top.parent && top.parent.type !== "source_file") top = top.parent;
+  return { name: target.name, local: { at: rangeOf(target.declNode).start, scope: rangeOf(top) } };
 }
 
 /** The reasons a set leaves out, as a message tail: `; not convertible to sync.Map: ...`. */

@@ -3,6 +3,7 @@ import type { FileSyntax } from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
 import type { GoModule, RawFinding, Severity } from "../analysis/types";
 import type { WorkspaceFacts } from "../analysis/workspace";
+import type { MapFixMemo } from "../fixes/map-rewrite";
 
 export interface RuleDocs {
   /** One line, used as the SARIF short description and in the README table. */
@@ -30,6 +31,8 @@ export interface RuleContext {
   siblings?: readonly FileSyntax[];
   /** Facts about every file of the workspace; fixes that rewrite other packages need them. */
   workspace?: WorkspaceFacts;
+  /** Map fix sets from earlier analyses of this file that edits since left alone (the language server, while typing). */
+  fixMemo?: MapFixMemo;
 }
 
 export interface Rule {

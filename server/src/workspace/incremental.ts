@@ -14,6 +14,8 @@ import { comparePositions, type Finding, type Position, type Range } from "../an
 import type { TextChange } from "../documents";
 import type { Node, Tree } from "../parser";
 import type { ChangedRange } from "../trees";
+import { FixMemo } from "./fix-memo";
+import { editedLines, editedSpans, shiftAll, shiftFindings } from "./shift";
 
 interface Decl {
   type: string;
@@ -59,6 +61,8 @@ export interface AnalysisUpdate {
   failures: RuleFailure[];
   /** Declarations analysed in this run (the rest were reused). */
   analyzed: number;
+  /** Map fix sets of an earlier run stood in for computing them: the result is not exact. */
+  reused: boolean;
 }
 
 /** The stable JSON of a summary without positions, which edits elsewhere in the file move. */
@@ -66,81 +70,6 @@ export function factsKey(summary: FileSummary): string {
   return JSON.stringify(summary, (k, v: unknown) =>
     k === "range" || k === "hasErrors" || k === "file" ? undefined : v,
   );
-}
-
-/** Where `p` is after the change; positions inside the replaced text move to its start. */
-export function shiftPosition(p: Position, c: TextChange): Position {
-  if (comparePositions(p, c.start) < 0) return p;
-  if (comparePositions(p, c.oldEnd) < 0) return c.start;
-  if (p.line === c.oldEnd.line) {
-    const character = c.newEnd.character + p.character - c.oldEnd.character;
-    return c.newEnd.line === p.line && character === p.character ? p : { line: c.newEnd.line, character };
-  }
-  if (c.newEnd.line === c.oldEnd.line) return p;
-  return { line: p.line + c.newEnd.line - c.oldEnd.line, character: p.character };
-}
-
-/** The range after the changes; the same object when it did not move. */
-function shiftRange(r: Range, changes: readonly TextChange[]): Range {
-  const start = shiftAll(r.start, changes);
-  const end = shiftAll(r.end, changes);
-  return start === r.start && end === r.end ? r : { start, end };
-}
-
-/** The finding after the changes; the same object when none of its positions moved (so its diagnostic is reused). */
-function shiftFinding(f: Finding, changes: readonly TextChange[]): Finding {
-  const file = f.file;
-  let moved = false;
-  const range = shiftRange(f.range, changes);
-  if (range !== f.range) moved = true;
-  const related = f.related.map((r) => {
-    if (r.file !== file) return r;
-    const shifted = shiftRange(r.range, changes);
-    if (shifted === r.range) return r;
-    moved = true;
-    return { ...r, range: shifted };
-  });
-  const fixes = f.fixes.map((fix) => {
-    let changed = false;
-    const edits = fix.edits.map((e) => {
-      if (e.file !== file) return e;
-      const shifted = shiftRange(e.range, changes);
-      if (shifted === e.range) return e;
-      changed = true;
-      return { ...e, range: shifted };
-    });
-    if (!changed) return fix;
-    moved = true;
-    return { ...fix, edits };
-  });
-  return moved ? { ...f, range, related, fixes } : f;
-}
-
-/** The findings after the changes; the same array when none moved. */
-function shiftFindings(findings: Finding[], changes: readonly TextChange[], first?: Position): Finding[] {
-  let out: Finding[] | undefined;
-  for (let i = 0; i < findings.length; i++) {
-    const f = findings[i]!;
-    const g = first && unmoved(f, first) ? f : shiftFinding(f, changes);
-    if (g !== f) (out ??= findings.slice())[i] = g;
-  }
-  return out ?? findings;
-}
-
-/** A finding none of whose positions lie at or after the earliest change. */
-function unmoved(f: Finding, first: Position): boolean {
-  if (comparePositions(f.range.end, first) >= 0) return false;
-  for (const r of f.related) if (r.file === f.file && comparePositions(r.range.end, first) >= 0) return false;
-  for (const fix of f.fixes)
-    for (const e of fix.edits) if (e.file === f.file && comparePositions(e.range.end, first) >= 0) return false;
-  return true;
-}
-
-/** Where `p` is after a series of changes. */
-function shiftAll(p: Position, changes: readonly TextChange[]): Position {
-  let q = p;
-  for (const c of changes) q = shiftPosition(q, c);
-  return q;
 }
 
 /**
@@ -222,13 +151,6 @@ function topLevel(tree: Tree, positions: boolean): TopNode[] {
     cursor.delete();
   }
   return out;
-}
-
-/** Where an offset of the text before a change is after it; inside the replaced text it goes to the start (or end). */
-function mapIndex(x: number, c: TextChange, toEnd: boolean): number {
-  if (x >= c.oldEndIndex) return x + c.newEndIndex - c.oldEndIndex;
-  if (x <= c.startIndex) return x;
-  return toEnd ? c.newEndIndex : c.startIndex;
 }
 
 /** Sorted, merged spans (touching ones merge too). */
@@ -334,8 +256,20 @@ export class FileAnalysis {
   private current: FileSummary | null = null;
   /** Changes since the last analysis, in order: positions are shifted through them lazily. */
   private changes: TextChange[] = [];
+  /** Map fix sets of earlier runs (see fix-memo.ts), and the changes they have not followed yet. */
+  private readonly memo: FixMemo;
+  private memoChanges: TextChange[] = [];
+  /** The file's facts without positions: the declarations' keys, joined. */
+  private facts = "";
 
-  constructor(readonly file: string) {}
+  constructor(readonly file: string) {
+    this.memo = new FixMemo(file);
+  }
+
+  /** Forgets the remembered fix sets (the package's other files or the configuration changed). */
+  forgetFixes(): void {
+    this.memo.clear();
+  }
 
   get summary(): FileSummary | null {
     return this.current;
@@ -348,6 +282,9 @@ export class FileAnalysis {
     this.orphanFailures = [];
     this.current = null;
     this.changes = [];
+    this.memo.clear();
+    this.memoChanges = [];
+    this.facts = "";
   }
 
   /**
@@ -358,6 +295,7 @@ export class FileAnalysis {
   applyChange(c: TextChange): void {
     const delta = c.newEndIndex - c.oldEndIndex;
     this.changes.push(c);
+    this.memoChanges.push(c);
     for (const d of this.decls) {
       if (d.endIndex < c.startIndex) continue;
       if (d.startIndex > c.oldEndIndex) {
@@ -376,13 +314,38 @@ export class FileAnalysis {
     return this.startRebuild(text, tree, ctx).step(Infinity)!;
   }
 
+  /** Moves the remembered fix sets through the changes since the last run, dropping those an edit may have changed. */
+  private followEdits(text: string): void {
+    this.memo.applyChanges(text, this.memoChanges);
+    this.memoChanges = [];
+  }
+
+  /** Runs the rules with the fix memo; `reuse` lets it answer (else it only records). Returns whether it answered. */
+  private runWithMemo(
+    syntax: FileSyntax,
+    pkg: PackageFacts,
+    opts: AnalysisOptions,
+    reuse: boolean,
+  ): { run: ReturnType<typeof runRules>; reused: boolean } {
+    this.memo.reading = reuse;
+    this.memo.facts = this.facts;
+    const before = this.memo.hits;
+    const run = runRules(syntax, pkg, { ...opts, fixMemo: this.memo });
+    return { run, reused: this.memo.hits !== before };
+  }
+
   /**
    * The whole-file analysis as a job that runs in slices: step() works until
    * the deadline (a performance.now() time) and returns the result once done.
    * The tree must not change in between; the owner drops the job on an edit.
-   * Slices are declarations (facts) and then one rule at a time.
+   * Slices are declarations (facts) and then one rule at a time. With `reuse`,
+   * map fix sets of earlier runs that no edit touched since are reused, and
+   * the result is exact only when `reused` says none was.
    */
-  startRebuild(text: string, tree: Tree, ctx: AnalysisContext): RebuildJob {
+  startRebuild(text: string, tree: Tree, ctx: AnalysisContext, reuse = false): RebuildJob {
+    this.followEdits(text);
+    let reused = false;
+    let keys: string[] = [];
     const oldKey = this.decls.map((d) => d.key).join("\n");
     const hadSummary = this.current !== null;
     const tops = topLevel(tree, true);
@@ -423,13 +386,16 @@ export class FileAnalysis {
         const summary = mergeSummaries(this.file, parts as FileSummary[], tree.rootNode.hasError);
         pkg = ctx.packageFor(summary);
         syntax = { file: this.file, text, tree, summary, caps: mergeCaptures(caps as Captures[]) };
+        keys = parts.map((p) => factsKey(p!));
+        this.facts = keys.join("\n");
         if (performance.now() > deadline) return null;
       }
       for (; rule < ctx.opts.rules.length; rule++) {
         if (rule > 0 && performance.now() > deadline) return null;
-        const run = runRules(syntax!, pkg!, { ...ctx.opts, rules: [ctx.opts.rules[rule]!] });
-        raw.push(...run.raw);
-        failures.push(...run.failures);
+        const one = this.runWithMemo(syntax!, pkg!, { ...ctx.opts, rules: [ctx.opts.rules[rule]!] }, reuse);
+        raw.push(...one.run.raw);
+        failures.push(...one.run.failures);
+        if (one.reused) reused = true;
       }
       this.decls = tops.map((t, k) => ({
         type: t.type,
@@ -439,7 +405,7 @@ export class FileAnalysis {
         end: t.end!,
         dirty: false,
         part: parts[k]!,
-        key: factsKey(parts[k]!),
+        key: keys[k]!,
         findings: [],
         failures: [],
       }));
@@ -453,13 +419,13 @@ export class FileAnalysis {
       }
       for (const d of this.decls) if (d.findings.length > 0) d.subjects = subjectsOf(d, tree);
       this.current = syntax!.summary;
-      const newKey = this.decls.map((d) => d.key).join("\n");
       return {
         findings: this.finish(text, tree, ctx.opts),
         summary: syntax!.summary,
-        factsChanged: !hadSummary || oldKey !== newKey,
+        factsChanged: !hadSummary || oldKey !== this.facts,
         failures,
         analyzed: tops.length,
+        reused,
       };
     };
     return { step };
@@ -480,20 +446,13 @@ export class FileAnalysis {
     maxFresh = Infinity,
   ): AnalysisUpdate | null {
     if (this.current === null) return null;
+    this.followEdits(text);
     const changes = this.changes;
     this.changes = [];
     const root = tree.rootNode;
 
     // Where the top level may differ: the edited text, the changed syntax, the touched declarations.
-    const edited: [number, number][] = changes.map((c, i) => {
-      let a = c.startIndex;
-      let b = c.newEndIndex;
-      for (const later of changes.slice(i + 1)) {
-        a = mapIndex(a, later, false);
-        b = mapIndex(b, later, true);
-      }
-      return [a, b];
-    });
+    const edited = editedSpans(changes);
     const regions = mergeSpans([
       ...edited,
       ...changed.map((r) => [r.startIndex, r.endIndex] as [number, number]),
@@ -512,11 +471,7 @@ export class FileAnalysis {
     // Identifiers on the edited lines: declarations whose findings are about one are analysed again.
     const editedWords = new Set<string>();
     if (this.decls.some((d) => d.subjects)) {
-      for (const [a, b] of edited) {
-        const from = text.lastIndexOf("\n", a - 1) + 1;
-        const eol = text.indexOf("\n", b);
-        for (const m of text.slice(from, eol < 0 ? text.length : eol).matchAll(WORD)) editedWords.add(m[0]);
-      }
+      for (const m of editedLines(text, changes).matchAll(WORD)) editedWords.add(m[0]);
     }
     const keep = (old: Decl): void => {
       // Findings whose fixes rewrite other places (a map conversion edits
@@ -627,6 +582,7 @@ export class FileAnalysis {
     }
     this.decls = next as Decl[];
     const factsChanged = removed.map((d) => d.key).join("\n") !== created.map((d) => d.key).join("\n");
+    if (factsChanged) this.facts = this.decls.map((d) => d.key).join("\n");
     const hasErrors = root.hasError;
     // Typing inside a body changes no fact and moves nothing: keep the summary
     // (and so the package facts built from it).
@@ -645,15 +601,25 @@ export class FileAnalysis {
     this.current = summary;
     const pkg = ctx.packageFor(summary);
     const failures: RuleFailure[] = [];
+    let reused = false;
     for (const f of fresh) {
       const d = next[f.i]!;
-      const run = runRules({ file: this.file, text, tree, summary, caps: parts.get(f.i)!.caps }, pkg, ctx.opts);
+      const syntax = { file: this.file, text, tree, summary, caps: parts.get(f.i)!.caps };
+      const { run, reused: hit } = this.runWithMemo(syntax, pkg, ctx.opts, true);
+      if (hit) reused = true;
       d.findings = run.raw;
       d.failures = run.failures;
       d.subjects = d.findings.length > 0 ? subjectsOf(d, tree) : undefined;
       failures.push(...run.failures);
     }
-    return { findings: this.finish(text, tree, ctx.opts), summary, factsChanged, failures, analyzed: fresh.length };
+    return {
+      findings: this.finish(text, tree, ctx.opts),
+      summary,
+      factsChanged,
+      failures,
+      analyzed: fresh.length,
+      reused,
+    };
   }
 
   private ownerOf(p: Position): Decl | undefined {

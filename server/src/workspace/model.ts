@@ -439,7 +439,8 @@ export class Workspace {
           : o.analysis.update(text, res.tree, res.changed, ctx, this.timing.maxDeclarationsPerChange);
       if (!upd) {
         o.needsWhole = true;
-        this.startWhole(st, small && !res.fresh);
+        // Large files reuse map fix sets that the edit left alone; the exact run follows when typing pauses.
+        this.startWhole(st, small && !res.fresh, !small);
         this.host.trace?.(
           `analysis of ${st.file} v${o.doc.version}: ${ms(started)} ms (parse ${res.ms.toFixed(2)} ms${uncapped ? " in full" : ""}, whole file${o.job ? " in slices" : ""})`,
         );
@@ -457,24 +458,31 @@ export class Workspace {
           `${upd.analyzed} declarations${factsChanged ? ", package facts changed" : ""})`,
       );
       if (factsChanged) this.refreshPackage(st, oldPkg);
-      // The exact whole-file analysis once typing pauses.
-      o.rebuildTimer.set(factsChanged ? this.timing.factsRebuildMs : this.timing.idleRebuildMs, () => {
-        if (!o.tree.pending && !o.analyzeTimer.pending && !o.job) {
-          o.publishOnlyChanges = true;
-          this.startWhole(st, false);
-        }
-      });
+      this.scheduleExact(st, factsChanged);
     } catch (e) {
       this.host.log("error", `analysing ${st.file} failed: ${describe(e)}`);
     }
   }
 
+  /** The exact whole-file analysis once typing pauses (sooner when package facts changed). */
+  private scheduleExact(st: FileState, soon: boolean): void {
+    const o = st.open!;
+    o.rebuildTimer.set(soon ? this.timing.factsRebuildMs : this.timing.idleRebuildMs, () => {
+      if (!o.tree.pending && !o.analyzeTimer.pending && !o.job) {
+        o.publishOnlyChanges = true;
+        this.startWhole(st, false);
+      }
+    });
+  }
+
   /**
    * The whole-file analysis of an open file whose tree is up to date. Runs at
    * once when it is known to be quick, else in slices between other messages;
-   * an edit drops it (analyzeOpen starts another).
+   * an edit drops it (analyzeOpen starts another). With `reuse`, map fix sets
+   * of earlier runs stand in where no edit touched them; a result that used
+   * one is not exact, and the exact run is scheduled.
    */
-  private startWhole(st: FileState, atOnce: boolean): void {
+  private startWhole(st: FileState, atOnce: boolean, reuse = false): void {
     const o = st.open!;
     o.job = undefined;
     const tree = o.tree.current;
@@ -482,7 +490,7 @@ export class Workspace {
     const version = o.doc.version;
     const text = o.doc.text;
     const t0 = performance.now();
-    const job = o.analysis.startRebuild(text, tree, this.contextFor(st));
+    const job = o.analysis.startRebuild(text, tree, this.contextFor(st), reuse);
     const slice = (): void => {
       if (o.job !== job || st.open !== o || this.disposed) return;
       try {
@@ -501,11 +509,14 @@ export class Workspace {
         o.publishOnlyChanges = false;
         st.findings = upd.findings;
         o.findingsVersion = version;
-        o.findingsExact = true;
+        o.findingsExact = !upd.reused;
         if (before === undefined || findingsKey(upd.findings) !== before)
           this.host.publish(st.file, upd.findings, version);
-        this.host.trace?.(`whole-file analysis of ${st.file} v${version}: ${ms(t0)} ms`);
+        this.host.trace?.(
+          `whole-file analysis of ${st.file} v${version}: ${ms(t0)} ms${upd.reused ? " (fix sets reused)" : ""}`,
+        );
         if (factsChanged) this.refreshPackage(st, oldPkg);
+        if (upd.reused) this.scheduleExact(st, factsChanged);
       } catch (e) {
         o.job = undefined;
         this.host.log("error", `analysing ${st.file} failed: ${describe(e)}`);
@@ -607,6 +618,7 @@ export class Workspace {
     if (!st) return;
     if (st.open) {
       st.open.needsWhole = true;
+      st.open.analysis.forgetFixes();
       if (!st.open.analyzeTimer.pending) st.open.analyzeTimer.set(0, () => this.analyzeOpen(st, false));
     } else {
       this.enqueue(file);

@@ -1,0 +1,126 @@
+// Moving positions with the text: results computed for an earlier text of an
+// open document (findings, their fixes, cached fix sets) follow its edits
+// instead of being computed again. Each change is measured on the text
+// before it, so a series is applied in order.
+import { comparePositions, type Finding, type Fix, type Position, type Range } from "../analysis/types";
+import type { TextChange } from "../documents";
+
+/** Where `p` is after the change; positions inside the replaced text move to its start. */
+export function shiftPosition(p: Position, c: TextChange): Position {
+  if (comparePositions(p, c.start) < 0) return p;
+  if (comparePositions(p, c.oldEnd) < 0) return c.start;
+  if (p.line === c.oldEnd.line) {
+    const character = c.newEnd.character + p.character - c.oldEnd.character;
+    return c.newEnd.line === p.line && character === p.character ? p : { line: c.newEnd.line, character };
+  }
+  if (c.newEnd.line === c.oldEnd.line) return p;
+  return { line: p.line + c.newEnd.line - c.oldEnd.line, character: p.character };
+}
+
+/** Where `p` is after a series of changes. */
+export function shiftAll(p: Position, changes: readonly TextChange[]): Position {
+  let q = p;
+  for (const c of changes) q = shiftPosition(q, c);
+  return q;
+}
+
+/** The range after the changes; the same object when it did not move. */
+export function shiftRange(r: Range, changes: readonly TextChange[]): Range {
+  const start = shiftAll(r.start, changes);
+  const end = shiftAll(r.end, changes);
+  return start === r.start && end === r.end ? r : { start, end };
+}
+
+/** The fix after changes to `file`; the same object when none of its edits there moved. */
+export function shiftFix(fix: Fix, file: string, changes: readonly TextChange[]): Fix {
+  let changed = false;
+  const edits = fix.edits.map((e) => {
+    if (e.file !== file) return e;
+    const shifted = shiftRange(e.range, changes);
+    if (shifted === e.range) return e;
+    changed = true;
+    return { ...e, range: shifted };
+  });
+  return changed ? { ...fix, edits } : fix;
+}
+
+/** The finding after the changes; the same object when none of its positions moved (so its diagnostic is reused). */
+export function shiftFinding(f: Finding, changes: readonly TextChange[]): Finding {
+  const file = f.file;
+  let moved = false;
+  const range = shiftRange(f.range, changes);
+  if (range !== f.range) moved = true;
+  const related = f.related.map((r) => {
+    if (r.file !== file) return r;
+    const shifted = shiftRange(r.range, changes);
+    if (shifted === r.range) return r;
+    moved = true;
+    return { ...r, range: shifted };
+  });
+  const fixes = f.fixes.map((fix) => {
+    const shifted = shiftFix(fix, file, changes);
+    if (shifted !== fix) moved = true;
+    return shifted;
+  });
+  return moved ? { ...f, range, related, fixes } : f;
+}
+
+/** A finding none of whose positions lie at or after the earliest change. */
+function unmoved(f: Finding, first: Position): boolean {
+  if (comparePositions(f.range.end, first) >= 0) return false;
+  for (const r of f.related) if (r.file === f.file && comparePositions(r.range.end, first) >= 0) return false;
+  for (const fix of f.fixes)
+    for (const e of fix.edits) if (e.file === f.file && comparePositions(e.range.end, first) >= 0) return false;
+  return true;
+}
+
+/** The findings after the changes; the same array when none moved. `first`: the earliest change, when known. */
+export function shiftFindings(findings: Finding[], changes: readonly TextChange[], first?: Position): Finding[] {
+  let out: Finding[] | undefined;
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    const g = first && unmoved(f, first) ? f : shiftFinding(f, changes);
+    if (g !== f) (out ??= findings.slice())[i] = g;
+  }
+  return out ?? findings;
+}
+
+/** Where an offset of the text before a change is after it; inside the replaced text it goes to the start (or end). */
+export function mapIndex(x: number, c: TextChange, toEnd: boolean): number {
+  if (x >= c.oldEndIndex) return x + c.newEndIndex - c.oldEndIndex;
+  if (x <= c.startIndex) return x;
+  return toEnd ? c.newEndIndex : c.startIndex;
+}
+
+/** The spans of the final text that each change wrote, as [start, end) offsets after all of the changes. */
+export function editedSpans(changes: readonly TextChange[]): [number, number][] {
+  return changes.map((c, i) => {
+    let a = c.startIndex;
+    let b = c.newEndIndex;
+    for (const later of changes.slice(i + 1)) {
+      a = mapIndex(a, later, false);
+      b = mapIndex(b, later, true);
+    }
+    return [a, b];
+  });
+}
+
+/** The whole lines of `text` (after the changes) that hold the spans, joined by newlines. */
+export function linesAround(text: string, spans: readonly [number, number][]): string {
+  const out: string[] = [];
+  for (const [a, b] of spans) {
+    const from = text.lastIndexOf("\n", a - 1) + 1;
+    const eol = text.indexOf("\n", b);
+    out.push(text.slice(from, eol < 0 ? text.length : eol));
+  }
+  return out.join("\n");
+}
+
+/**
+ * The lines the changes touched, as they were before (each change's
+ * `replacedLines`) and as they are in `text` after all of them: what a check
+ * for "did the edit mention x" reads.
+ */
+export function editedLines(text: string, changes: readonly TextChange[]): string {
+  return [...changes.map((c) => c.replacedLines), linesAround(text, editedSpans(changes))].join("\n");
+}
