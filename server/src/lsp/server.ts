@@ -41,6 +41,9 @@ import { DEFAULT_SETTINGS, parseSettings, type Settings } from "./settings";
 /** Requests the VS Code client sends (client/src/extension.ts). */
 export const ANALYZE_WORKSPACE = "mapctx/analyzeWorkspace";
 
+/** Worker threads for the workspace scan (default: one per core; 1 scans in the server's own thread). */
+export const SCAN_THREADS_ENV = "MAPCTX_SCAN_THREADS";
+
 /**
  * The connection the command line asks for: `--stdio`, `--node-ipc`,
  * `--socket=N` or `--pipe=name`, and node IPC when the process has an IPC
@@ -184,6 +187,15 @@ export function startServer(connection: Connection): void {
     serverRules(RULES),
     KNOWN_IDS,
   );
+  const threads = process.env[SCAN_THREADS_ENV];
+  if (threads !== undefined && threads !== "") {
+    const n = Number(threads);
+    if (Number.isInteger(n) && n >= 1) workspace.scanThreads = n;
+    else
+      log.warning(
+        `${SCAN_THREADS_ENV}=${threads} is not a positive whole number; scanning with ${workspace.scanThreads} threads`,
+      );
+  }
 
   /** Runs a handler, logging instead of letting an exception end the server. */
   function guarded<A extends unknown[]>(name: string, fn: (...args: A) => void | Promise<void>): (...args: A) => void {

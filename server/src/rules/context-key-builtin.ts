@@ -258,6 +258,8 @@ export function keyLabel(key: Node): string {
 export const contextKeyBuiltin: Rule = {
   id: "context-key-builtin",
   severity: "warning",
+  // The typed-key fix (and the reason when there is none) looks at every package that uses the key.
+  needsWorkspace: true,
   related: [
     "staticcheck SA1029: Inappropriate key in call to context.WithValue",
     "revive context-keys-type",

@@ -41,5 +41,11 @@ export interface Rule {
   docs: RuleDocs;
   /** Prior art: other checkers' equivalents, upstream documentation. */
   related: string[];
+  /**
+   * detect() reads `ctx.workspace`: its messages and fixes depend on facts about
+   * the whole workspace, which worker threads do not have, so the language
+   * server analyses files with its findings again in its own thread.
+   */
+  needsWorkspace?: boolean;
   detect(ctx: RuleContext): RawFinding[];
 }

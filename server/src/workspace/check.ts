@@ -39,6 +39,8 @@ export interface DirectoryResult extends AnalysisResult {
   analyzed: number;
   /** The files' summaries, when asked for (the language server keeps them). */
   summaries?: FileSummary[];
+  /** The generated files among them (they feed package facts and get no findings), with the summaries. */
+  generated?: string[];
 }
 
 function describe(e: unknown): string {
@@ -157,7 +159,9 @@ export function analyzeDirectory(
     failures,
     notes,
     analyzed: parsed.filter((p) => !p.generated).length,
-    ...(withSummaries ? { summaries: parsed.map((p) => p.summary) } : {}),
+    ...(withSummaries
+      ? { summaries: parsed.map((p) => p.summary), generated: parsed.filter((p) => p.generated).map((p) => p.file) }
+      : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import { CONFIG_FILE } from "../analysis/config";
 import { analyzeFile, normalizeText, parseFile, type AnalysisOptions, type RuleFailure } from "../analysis/engine";
 import { isGenerated, type FileSummary, type FileSyntax } from "../analysis/facts";
 import { PackageFacts } from "../analysis/package";
-import type { Finding } from "../analysis/types";
+import type { Finding, SeveritySetting } from "../analysis/types";
 import type { ApplyResult, OpenDocument } from "../documents";
 import type { Rule } from "../rules/rule";
 import { DocumentTree } from "../trees";
@@ -20,6 +20,9 @@ import { TurnFacts } from "./facts";
 import { SiblingCache } from "./siblings";
 import { clearModuleCache, moduleForFile } from "./gomod";
 import { factsKey, FileAnalysis, type AnalysisContext, type RebuildJob } from "./incremental";
+import { analyzeDirectory, type DirectoryResult } from "./check";
+import { moduleForDir } from "./gomod";
+import { AnalysisPool, defaultJobs, jobOptions, registeredRules, type DirectoryJob } from "./pool";
 import type { WorkspaceResolver } from "./resolver";
 
 export interface WorkspaceHost {
@@ -139,6 +142,8 @@ interface FileState {
   /** What was last published for the file (JSON), "" for nothing. */
   published: string;
   mtimeMs?: number;
+  /** Generated (on disk): its summary feeds package facts, it gets no findings. */
+  generated?: boolean;
   open?: OpenState;
 }
 
@@ -167,6 +172,10 @@ export class Workspace {
   scope: ProblemsScope = "workspace";
   /** Debounce of analyses after a change, in milliseconds. */
   delay = 15;
+  /** Worker threads for the workspace scan; 1 scans in this thread. */
+  scanThreads = defaultJobs();
+  /** Scans of fewer closed files than this stay in this thread: starting workers would cost more. */
+  minFilesForThreads = 200;
 
   constructor(
     private readonly host: WorkspaceHost,
@@ -253,21 +262,16 @@ export class Workspace {
   /** Generated files of the workspace: never analysed, but a typed-key fix must know when they use a key. */
   private readonly generatedRecords = new Map<string, WorkspaceFile>();
 
-  /** Records a closed file that turned out to be generated (or forgets it: `text` undefined). */
-  private noteGenerated(file: string, text: string | undefined): void {
-    this.generatedRecords.delete(file);
-    if (text === undefined || !path.isAbsolute(file)) return;
-    try {
-      const syntax = parseFile(file, normalizeText(text));
-      this.generatedRecords.set(file, workspaceFileOf(syntax.summary, true));
-      syntax.tree.delete();
-    } catch {
-      // Unparsable: it counts as no use.
-    }
+  /** Records whether a closed file is generated; its summary then stands for it in the workspace facts as generated. */
+  private noteGenerated(st: FileState, generated: boolean): void {
+    st.generated = generated;
+    if (generated && st.summary && path.isAbsolute(st.file))
+      this.generatedRecords.set(st.file, workspaceFileOf(st.summary, true));
+    else this.generatedRecords.delete(st.file);
   }
 
   private *summaries(): Iterable<FileSummary> {
-    for (const st of this.files.values()) if (st.summary && path.isAbsolute(st.file)) yield st.summary;
+    for (const st of this.files.values()) if (st.summary && !st.generated && path.isAbsolute(st.file)) yield st.summary;
   }
 
   /**
@@ -666,22 +670,30 @@ export class Workspace {
           continue;
         }
         const r = readGoFile(file);
-        this.noteGenerated(file, "skip" in r ? r.source : undefined);
+        if ("skip" in r) {
+          // Generated: what it declares is part of the package (as in the CLI); no findings.
+          let summary: FileSummary | undefined;
+          try {
+            const syntax = parseFile(file, normalizeText(r.source));
+            summary = syntax.summary;
+            syntax.tree.delete();
+          } catch {
+            summary = undefined;
+          }
+          this.takeDiskResult(st, summary, [], changedPkgs);
+          this.noteGenerated(st, true);
+          this.publishClosed(st);
+          continue;
+        }
+        this.noteGenerated(st, false);
         if (!("text" in r)) {
-          if ("note" in r && fs.existsSync(file)) this.host.log("info", `${file}: ${r.note}`);
           if (!fs.existsSync(file)) this.remove(file, true);
           else {
-            const oldPkg = st.pkg;
-            if (this.setSummary(st, undefined) && oldPkg) changedPkgs.add(oldPkg);
-            st.findings = [];
+            this.host.log("info", `${file}: ${r.note}`);
+            this.takeDiskResult(st, undefined, [], changedPkgs);
             this.publishClosed(st);
           }
           continue;
-        }
-        try {
-          st.mtimeMs = fs.statSync(file).mtimeMs;
-        } catch {
-          st.mtimeMs = undefined;
         }
         let syntax: ReturnType<typeof parseFile>;
         try {
@@ -691,11 +703,7 @@ export class Workspace {
           continue;
         }
         parsed.push({ st, syntax });
-        const oldPkg = st.pkg;
-        if (this.setSummary(st, syntax.summary)) {
-          if (oldPkg) changedPkgs.add(oldPkg);
-          changedPkgs.add(st.pkg!);
-        }
+        this.takeDiskResult(st, syntax.summary, st.findings, changedPkgs);
       }
       // A batch that holds a whole package is its own set of siblings.
       const byPkg = new Map<string, FileSyntax[]>();
@@ -711,6 +719,61 @@ export class Workspace {
     } finally {
       for (const p of parsed) p.syntax.tree.delete();
     }
+    for (const pkg of changedPkgs) {
+      for (const f of this.packages.get(pkg) ?? []) if (!batch.has(f)) this.refresh(f);
+    }
+  }
+
+  /** Records what was read from disk for a closed file: its summary (noting packages whose facts changed) and findings. */
+  private takeDiskResult(
+    st: FileState,
+    summary: FileSummary | undefined,
+    findings: Finding[],
+    changedPkgs: Set<string>,
+  ): void {
+    try {
+      st.mtimeMs = fs.statSync(st.file).mtimeMs;
+    } catch {
+      st.mtimeMs = undefined;
+    }
+    const oldPkg = st.pkg;
+    if (this.setSummary(st, summary)) {
+      if (oldPkg) changedPkgs.add(oldPkg);
+      if (st.pkg) changedPkgs.add(st.pkg);
+    }
+    st.findings = findings;
+  }
+
+  /**
+   * Takes the result of analysing a directory of closed files (in a worker
+   * thread or in this one with the same options): summaries, generated files,
+   * findings, notes. Files opened since keep their buffer's picture.
+   */
+  private applyDirectory(job: DirectoryJob, result: DirectoryResult): void {
+    const summaries = new Map((result.summaries ?? []).map((s) => [s.file, s]));
+    const generated = new Set(result.generated);
+    const findings = new Map<string, Finding[]>();
+    for (const f of result.findings) {
+      const list = findings.get(f.file);
+      if (list) list.push(f);
+      else findings.set(f.file, [f]);
+    }
+    for (const n of result.notes) if (fs.existsSync(n.file)) this.host.log("info", `${n.file}: ${n.message}`);
+    this.reportFailures(result.failures);
+    const changedPkgs = new Set<string>();
+    for (const file of job.files) {
+      const st = this.state(file);
+      if (st.open) continue;
+      const summary = summaries.get(file);
+      if (!summary && !fs.existsSync(file)) {
+        this.remove(file, true);
+        continue;
+      }
+      this.takeDiskResult(st, summary, findings.get(file) ?? [], changedPkgs);
+      this.noteGenerated(st, generated.has(file));
+      this.publishClosed(st);
+    }
+    const batch = new Set(job.files);
     for (const pkg of changedPkgs) {
       for (const f of this.packages.get(pkg) ?? []) if (!batch.has(f)) this.refresh(f);
     }
@@ -774,19 +837,44 @@ export class Workspace {
     for (const list of dirs.values()) total += list.length;
     progress?.begin?.(total);
     let done = 0;
-    let cancelled = false;
-    for (const [, list] of dirs) {
-      if (token.cancelled || progress?.cancelled || this.disposed) {
-        cancelled = true;
-        break;
-      }
-      try {
-        this.analyzeClosed(list.filter((f) => !this.files.get(f)?.open));
-      } catch (e) {
-        this.host.log("error", `analysing ${path.dirname(list[0]!)} failed: ${describe(e)}`);
-      }
-      done += list.length;
+    const stop = (): boolean => token.cancelled || !!progress?.cancelled || this.disposed;
+    const advance = (files: number): void => {
+      done += files;
       progress?.report(done, total);
+    };
+    // Directories with an open file are analysed here, against the buffers'
+    // facts; the others where no editor thread waits: worker threads.
+    const openDirs = new Set<string>();
+    for (const st of this.files.values()) if (st.open) openDirs.add(st.dir);
+    const here: string[][] = [];
+    const jobs: DirectoryJob[] = [];
+    for (const [dir, list] of dirs) {
+      const closed = list.filter((f) => !this.files.get(f)?.open);
+      if (closed.length < list.length) advance(list.length - closed.length);
+      if (closed.length === 0) continue;
+      if (openDirs.has(dir)) here.push(closed);
+      else jobs.push(this.jobFor(dir, closed));
+    }
+    let cancelled = false;
+    for (const list of here) {
+      if ((cancelled = stop())) break;
+      this.analyzeSafely(list);
+      advance(list.length);
+      await yieldToEvents();
+    }
+    // Findings whose messages and fixes need facts about the whole workspace
+    // (typed context keys) are computed again once every file's facts are in.
+    const needWorkspace: string[][] = [];
+    if (!cancelled) {
+      cancelled = !(await this.scanJobs(jobs, stop, (job, result) => {
+        this.applyDirectory(job, result);
+        if (result.findings.some((f) => this.workspaceRules.has(f.rule))) needWorkspace.push([...job.files]);
+        advance(job.files.length);
+      }));
+    }
+    for (const list of needWorkspace) {
+      if ((cancelled = stop())) break;
+      this.analyzeSafely(list);
       await yieldToEvents();
     }
     if (!cancelled) {
@@ -798,6 +886,85 @@ export class Workspace {
     let findings = 0;
     for (const st of this.files.values()) findings += st.findings.length;
     return { files: total, findings, ms: performance.now() - t0, cancelled };
+  }
+
+  private analyzeSafely(files: readonly string[]): void {
+    try {
+      this.analyzeClosed(files);
+    } catch (e) {
+      this.host.log("error", `analysing ${path.dirname(files[0]!)} failed: ${describe(e)}`);
+    }
+  }
+
+  /** A directory of closed files as the analysis pool takes it, with its configuration resolved here. */
+  private jobFor(dir: string, files: string[]): DirectoryJob {
+    const severities: Record<string, SeveritySetting | undefined> = {};
+    const probe = path.join(dir, "x.go");
+    for (const id of this.knownRules) severities[id] = this.resolver.severityFor(id, probe);
+    return { dir, files, severities, module: moduleForDir(dir) };
+  }
+
+  /** Rules whose results depend on workspace facts, which worker threads do not have. */
+  private get workspaceRules(): Set<string> {
+    return new Set(this.rules.filter((r) => r.needsWorkspace).map((r) => r.id));
+  }
+
+  /**
+   * Analyses directories of closed files: on worker threads when there are
+   * enough files and the rules are the registry's, else in this thread with
+   * the same options, yielding between directories. Each result is handed to
+   * `take` as it arrives. Returns false when `stop` said so before the end.
+   */
+  private async scanJobs(
+    jobs: readonly DirectoryJob[],
+    stop: () => boolean,
+    take: (job: DirectoryJob, result: DirectoryResult) => void,
+  ): Promise<boolean> {
+    let files = 0;
+    for (const j of jobs) files += j.files.length;
+    const threads = Math.min(this.scanThreads, jobs.length);
+    const left = new Set(jobs);
+    if (threads > 1 && files >= this.minFilesForThreads && registeredRules(this.rules, this.knownRules)) {
+      // Threads end with the scan: the memory their parsers grew to goes with them.
+      const pool = new AnalysisPool(threads);
+      const aborter = new AbortController();
+      const poll = setInterval(() => {
+        if (stop()) aborter.abort(new Error("the workspace scan was cancelled"));
+      }, 25);
+      try {
+        await pool.run(jobs, {
+          rules: this.rules.map((r) => r.id),
+          withSummaries: true,
+          signal: aborter.signal,
+          onResult: (job, result) => {
+            if (this.disposed) return;
+            left.delete(job);
+            take(job, result);
+          },
+        });
+        return true;
+      } catch (e) {
+        if (aborter.signal.aborted) return false;
+        // Workers could not run (a missing bundle file, no threads): this thread does the rest.
+        this.host.log("warning", `analysing in worker threads failed (${describe(e)}); analysing in one thread`);
+      } finally {
+        clearInterval(poll);
+        await pool.close();
+      }
+    }
+    for (const job of left) {
+      if (stop()) return false;
+      let result: DirectoryResult;
+      try {
+        result = analyzeDirectory(job.dir, job.files, jobOptions(job, this.rules, this.knownRules), true);
+      } catch (e) {
+        this.host.log("error", `analysing ${job.dir} failed: ${describe(e)}`);
+        continue;
+      }
+      take(job, result);
+      await yieldToEvents();
+    }
+    return true;
   }
 
   /** Cancels a running scan (the client cancelled its progress). */

@@ -5,12 +5,41 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { initParser } from "../analysis/engine";
+import { initParser, type AnalysisOptions } from "../analysis/engine";
 import type { GoModule, SeveritySetting } from "../analysis/types";
-import { KNOWN_IDS, ruleById } from "../rules";
+import { KNOWN_IDS, ruleById, type Rule } from "../rules";
 import { checkDirs, mergeResults, type CheckOptions, type CheckResult, type DirectoryResult } from "./check";
 import { discover } from "./discover";
 import { moduleForDir } from "./gomod";
+
+/**
+ * The engine options a directory job is analysed with, in a worker or in the
+ * calling thread: the same everywhere, so that the results are the same.
+ */
+export function jobOptions(
+  job: DirectoryJob,
+  rules: readonly Rule[],
+  knownRules: ReadonlySet<string>,
+  keepSuppressed = false,
+): AnalysisOptions {
+  return {
+    rules,
+    knownRules,
+    keepSuppressed,
+    // Configuration and module were resolved per directory: all files of a directory share them.
+    severityFor: (rule) => job.severities[rule],
+    moduleFor: () => job.module,
+  };
+}
+
+/** Whether worker threads can run these rules: they load the registry's, by id. */
+export function registeredRules(rules: readonly Rule[], knownRules: ReadonlySet<string>): boolean {
+  return (
+    rules.every((r) => ruleById(r.id) === r) &&
+    knownRules.size === KNOWN_IDS.size &&
+    [...knownRules].every((id) => KNOWN_IDS.has(id))
+  );
+}
 
 /** The default number of worker threads: one per core. */
 export function defaultJobs(): number {
@@ -37,6 +66,8 @@ export interface PoolRunOptions {
   signal?: AbortSignal;
   /** Called after each directory with the number of files done so far and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Called with each directory's result as it arrives (in no particular order), before onProgress. */
+  onResult?: (job: DirectoryJob, result: DirectoryResult) => void;
 }
 
 /** @internal The message a worker receives. */
@@ -270,6 +301,7 @@ export class AnalysisPool {
     run.remaining--;
     run.done += task.job.files.length;
     try {
+      run.opts.onResult?.(task.job, result);
       run.opts.onProgress?.(run.done, run.total);
     } catch (e) {
       this.abort(run, e);
@@ -336,10 +368,7 @@ export async function checkPathsParallel(paths: string[], opts: ParallelCheckOpt
   let total = 0;
   for (const files of dirs.values()) total += files.length;
   const jobs = Math.min(opts.jobs ?? defaultJobs(), dirs.size);
-  const registered =
-    opts.rules.every((r) => ruleById(r.id) === r) &&
-    opts.knownRules.size === KNOWN_IDS.size &&
-    [...opts.knownRules].every((id) => KNOWN_IDS.has(id));
+  const registered = registeredRules(opts.rules, opts.knownRules);
   // A pool given is used whatever its size: its caller wants this thread kept free.
   if (!registered || (!opts.pool && (jobs <= 1 || total < (opts.minFilesForThreads ?? 0)))) {
     opts.signal?.throwIfAborted();

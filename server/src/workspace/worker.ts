@@ -2,10 +2,10 @@
 // whole directories, the unit of package facts, reading the files itself so that
 // no source text crosses between threads.
 import { parentPort } from "node:worker_threads";
-import { initParser, type AnalysisOptions } from "../analysis/engine";
+import { initParser } from "../analysis/engine";
 import { KNOWN_IDS, RULES, type Rule } from "../rules";
 import { analyzeDirectory } from "./check";
-import type { FromWorker, ToWorker } from "./pool";
+import { jobOptions, type FromWorker, type ToWorker } from "./pool";
 
 const port = parentPort;
 if (!port) throw new Error("worker.ts runs as a worker thread of the analysis pool");
@@ -28,14 +28,7 @@ function post(m: FromWorker): void {
 }
 
 function run(task: ToWorker): void {
-  const opts: AnalysisOptions = {
-    rules: rulesFor(task.rules),
-    knownRules: KNOWN_IDS,
-    keepSuppressed: task.keepSuppressed,
-    // The main thread resolved configuration and module per directory: all files of a directory share them.
-    severityFor: (rule) => task.severities[rule],
-    moduleFor: () => task.module,
-  };
+  const opts = jobOptions(task, rulesFor(task.rules), KNOWN_IDS, task.keepSuppressed);
   try {
     post({ type: "result", id: task.id, result: analyzeDirectory(task.dir, task.files, opts, task.withSummaries) });
   } catch (e) {
