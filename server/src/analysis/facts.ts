@@ -144,8 +144,11 @@ export const CAPTURED_METHODS = [
 // costs a few percent of the parse where a tree-sitter Query costs a third.
 const ASSIGN_OPS = String.raw`\+\+|--|<<=|>>=|&\^=|[-+*/%&|^]=|(?<![=!<>:])=(?!=)`;
 function scanner(): RegExp {
+  // The lookahead lists the first character of every alternative, so it changes
+  // no match; it lets the engine pass over the other characters of the text
+  // without trying each alternative there, which saves a quarter of the scan.
   return new RegExp(
-    String.raw`(?<op>${ASSIGN_OPS})|\.(?<method>${CAPTURED_METHODS.join("|")}|Keys)\b|\b(?<word>go|range|return|var|delete|clear)\b`,
+    String.raw`(?=[-+*/%&|^<>=.grvdc])(?:(?<op>${ASSIGN_OPS})|\.(?<method>${CAPTURED_METHODS.join("|")}|Keys)\b|\b(?<word>go|range|return|var|delete|clear)\b)`,
     "g",
   );
 }
@@ -201,6 +204,31 @@ function matchesIn(
   };
 }
 
+const ASSIGNING = new Set(["assignment_statement", "inc_statement", "dec_statement"]);
+const GO = new Set(["go_statement"]);
+const RANGE = new Set(["range_clause"]);
+const RETURN = new Set(["return_statement"]);
+const VAR = new Set(["var_declaration"]);
+
+/**
+ * The parent of the smallest node spanning `[start, end)`, when its type is one
+ * of `types`. A keyword or operator token is anonymous, so the smallest named
+ * node around it is that parent: one descent from the root where
+ * descendantForIndex and `parent` take two. Text inside a named token (a
+ * comment, a string, an identifier) has that token's parent, as before.
+ */
+function tokenParent(root: Node, start: number, end: number, types: ReadonlySet<string>): Node | null {
+  const named = root.namedDescendantForIndex(start, end);
+  if (!named) return null;
+  let parent: Node | null;
+  if (types.has(named.type)) return named;
+  // A named leaf is itself the smallest node; anything else is the rare case
+  // of text across tokens (error recovery), resolved the long way.
+  else if (named.childCount === 0) parent = named.parent;
+  else parent = root.descendantForIndex(start, end)?.parent ?? null;
+  return parent && types.has(parent.type) ? parent : null;
+}
+
 /** Builds the summary and the captures of one parsed file, or of the declarations in scope. */
 export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: SyntaxScope): FileSyntax {
   const caps: Captures = {
@@ -241,7 +269,7 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
         if (g.op === "=") caps.plainAssignOps.push(m.index);
         continue;
       }
-      const stmt = root.descendantForIndex(m.index, m.index + m[0].length)?.parent;
+      const stmt = tokenParent(root, m.index, m.index + m[0].length, ASSIGNING);
       if (!stmt) continue;
       if (stmt.type === "assignment_statement") {
         for (const target of stmt.childForFieldName("left")?.namedChildren ?? []) {
@@ -261,33 +289,43 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
       if (call?.type === "call_expression" && call.childForFieldName("function")?.id === sel.id)
         caps.methodCalls.push(call);
     } else {
-      const token = root.descendantForIndex(m.index, m.index + m[0].length);
-      const parent = token?.parent;
-      if (!token || !parent) continue;
+      const start = m.index;
+      const end = start + m[0].length;
       switch (g.word) {
-        case "go":
-          if (parent.type === "go_statement") caps.goStatements.push(parent);
+        case "go": {
+          const stmt = tokenParent(root, start, end, GO);
+          if (stmt) caps.goStatements.push(stmt);
           break;
-        case "range":
-          if (parent.type === "range_clause") caps.rangeClauses.push(parent);
+        }
+        case "range": {
+          const clause = tokenParent(root, start, end, RANGE);
+          if (clause) caps.rangeClauses.push(clause);
           break;
-        case "return":
-          if (parent.type === "return_statement") caps.returnStatements.push(parent);
+        }
+        case "return": {
+          const stmt = tokenParent(root, start, end, RETURN);
+          if (stmt) caps.returnStatements.push(stmt);
           break;
-        case "var":
-          if (parent.type === "var_declaration" && parent.parent?.type === "statement_list") {
-            for (const spec of specs(parent, "var_spec"))
+        }
+        case "var": {
+          const decl = tokenParent(root, start, end, VAR);
+          if (decl && decl.parent?.type === "statement_list") {
+            for (const spec of specs(decl, "var_spec"))
               if (spec.childForFieldName("type")?.type === "map_type") caps.localMapVars.push(spec);
           }
           break;
-        default:
+        }
+        default: {
           // delete(...) and clear(...): the builtin called by name.
+          const token = root.descendantForIndex(start, end);
+          const parent = token?.parent;
           if (
-            token.type === "identifier" &&
-            parent.type === "call_expression" &&
+            token?.type === "identifier" &&
+            parent?.type === "call_expression" &&
             parent.childForFieldName("function")?.id === token.id
           )
             caps.mapWrites.push(parent);
+        }
       }
     }
   }

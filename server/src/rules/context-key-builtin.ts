@@ -53,12 +53,57 @@ export function isContextTypeText(typeText: string | undefined, imports: Record<
 }
 
 /**
+ * After an occurrence of a name: a longer identifier, or a selector or type
+ * assertion on it (`name.x`, `name.(T)`, not the `...` of a variadic parameter).
+ */
+const NOT_DECLARING = /[A-Za-z0-9_]|[ \t]*\.[A-Za-z_(]/y;
+
+const mayDeclareCache = new WeakMap<object, Map<string, boolean>>();
+
+/**
+ * Whether `fn` may declare `name`, judged from its text. A name that is
+ * declared is never followed by a selector (`context.WithValue`), so when
+ * every occurrence of it is, `fn` declares none and its declarations (a walk
+ * of its whole body) need not be gathered. Errs towards "may" (comments,
+ * strings); cached per tree, function and name.
+ */
+function mayDeclare(fn: Node, name: string): boolean {
+  if (name === "") return true;
+  let perTree = mayDeclareCache.get(fn.tree);
+  if (!perTree) {
+    perTree = new Map();
+    mayDeclareCache.set(fn.tree, perTree);
+  }
+  const key = `${fn.id}:${name}`;
+  let may = perTree.get(key);
+  if (may === undefined) {
+    const text = fn.text;
+    may = false;
+    for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
+      NOT_DECLARING.lastIndex = i + name.length;
+      if (!NOT_DECLARING.test(text)) {
+        may = true;
+        break;
+      }
+    }
+    perTree.set(key, may);
+  }
+  return may;
+}
+
+/**
  * The local declaration `use` refers to: the latest one of that name, declared
  * before the use, whose scope contains the use, searching enclosing functions
  * outwards. Null when the name is not declared locally (package level or unknown).
  */
 export function declarationOf(use: Node, name: string): LocalDecl | null {
+  // Every function that could declare the name lies in the use's top-level declaration, found
+  // in one call: when its text declares no such name, the walk up through `parent` is saved.
+  const start = use.startIndex;
+  const top = use.tree.rootNode.firstNamedChildForIndex(start);
+  if (top && top.startIndex <= start && use.endIndex <= top.endIndex && !mayDeclare(top, name)) return null;
   for (let fn = enclosingFunction(use); fn; fn = enclosingFunction(fn)) {
+    if (!mayDeclare(fn, name)) continue;
     const decls = localDeclarations(fn).get(name);
     if (!decls) continue;
     let best: LocalDecl | null = null;
@@ -316,6 +361,8 @@ func userFrom(ctx context.Context) *User {
     for (const call of ctx.file.caps.methodCalls) {
       const fn = call.childForFieldName("function")!;
       const method = fn.childForFieldName("field")?.text;
+      // Most captured calls are other methods (Lock, Get, ...): skip them before reading arguments.
+      if (method !== "WithValue" && method !== "Value") continue;
       const args = callArgs(call);
       let key: Node | undefined;
       if (method === "WithValue") {

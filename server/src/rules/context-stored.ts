@@ -223,7 +223,9 @@ func (w *Worker) Run(ctx context.Context) error {
     const holders = contextHolders(ctx.pkg)
       .filter((t) => contextFields(t, ctx).size > 0)
       .map((t) => t.name);
-    const returns = holders.length > 0 ? ctx.file.caps.returnStatements : [];
+    // A return builds or names a holder type only in a file whose text mentions one.
+    const text = ctx.file.text;
+    const returns = holders.some((h) => text.includes(h)) ? ctx.file.caps.returnStatements : [];
     const resultMentions = new Map<number, boolean>();
     for (const ret of returns) {
       const results = ret.namedChild(0)?.namedChildren ?? [];

@@ -1,6 +1,7 @@
 // Flags a context key set twice with WithValue along one chain of derived contexts, or by two middleware of one file.
 // The later value shadows the earlier for everything downstream, which is rarely what the first writer meant.
 import { CANCEL_DERIVERS } from "../analysis/frameworks";
+import type { FileSyntax } from "../analysis/facts";
 import type { Node } from "../parser";
 import {
   containsNode,
@@ -45,6 +46,58 @@ interface Binding {
 }
 
 const bindingsCache = new WeakMap<object, Map<number, Binding[]>>();
+
+/** What the text-based shortcuts below need of a function, read once: every node accessor crosses into wasm. */
+interface FunctionSpan {
+  end: number;
+  /** Start of the body, or -1 for a declaration without one. */
+  bodyStart: number;
+  /** Error recovery can attach names in odd places, so the text-based shortcuts are not trusted there. */
+  hasError: boolean;
+}
+
+const spansCache = new WeakMap<object, Map<number, FunctionSpan>>();
+
+function functionSpan(fn: Node): FunctionSpan {
+  let perTree = spansCache.get(fn.tree);
+  if (!perTree) {
+    perTree = new Map();
+    spansCache.set(fn.tree, perTree);
+  }
+  let span = perTree.get(fn.id);
+  if (!span) {
+    span = { end: fn.endIndex, bodyStart: fn.childForFieldName("body")?.startIndex ?? -1, hasError: fn.hasError };
+    perTree.set(fn.id, span);
+  }
+  return span;
+}
+
+/** After an occurrence of a name: a longer identifier, or a selector or type assertion on it (not a `...`). */
+const NOT_BOUND = /[A-Za-z0-9_]|[ \t]*\.[A-Za-z_(]/y;
+const WORD_BEFORE = /[A-Za-z0-9_]/;
+
+/**
+ * Whether some occurrence of `target` (an identifier or a selector) starting
+ * in `text[from, to)` may be the left side of an assignment or declaration.
+ * A target that is assigned is followed by `,`, `=`, `:=` or a type, never by
+ * a selector (`r.Context()`), so when every occurrence is, the function's
+ * bindings (a walk of its whole body) need not be gathered for it.
+ */
+function mayBind(text: string, target: string, from: number, to: number): boolean {
+  for (let i = text.indexOf(target, from); i >= 0 && i < to; i = text.indexOf(target, i + 1)) {
+    if (WORD_BEFORE.test(text[i - 1] ?? "")) continue;
+    NOT_BOUND.lastIndex = i + target.length;
+    if (!NOT_BOUND.test(text)) return true;
+  }
+  return false;
+}
+
+/** Whether `fn` surely has no binding of `target` starting before `to`, judged from the file's text alone. */
+function surelyUnbound(fn: Node, target: string, to: number, text: string): boolean {
+  const span = functionSpan(fn);
+  if (span.hasError) return false;
+  return span.bodyStart < 0 || !mayBind(text, target, span.bodyStart, Math.min(to, span.end));
+}
 
 /** The assignments and initialised declarations in a function's own body (not in nested function literals). */
 function bindings(fn: Node): Binding[] {
@@ -92,7 +145,8 @@ function named(list: Node | null): Node[] {
  * textually latest assignment to it in `fn` that ends before `before`, provided
  * that assignment's block encloses `before` (so it runs on every path there).
  */
-function valueAt(fn: Node, target: string, before: Node): { value: Node; stmt: Node } | null {
+function valueAt(fn: Node, target: string, before: Node, text: string): { value: Node; stmt: Node } | null {
+  if (surelyUnbound(fn, target, before.startIndex, text)) return null;
   let best: { b: Binding; i: number } | null = null;
   for (const b of bindings(fn)) {
     if (b.stmt.endIndex > before.startIndex) continue;
@@ -122,7 +176,7 @@ function sourceOf(
   if (depth > 32) return null;
   const e = unparen(expr);
   if (e.type === "identifier") {
-    const v = valueAt(fn, e.text, before);
+    const v = valueAt(fn, e.text, before, ctx.file.text);
     return v ? sourceOf(v.value, v.stmt, fn, ctx, calls, depth + 1) : null;
   }
   if (e.type !== "call_expression") return null;
@@ -143,7 +197,7 @@ function sourceOf(
     return null;
   const recv = unparen(callee.childForFieldName("operand")!);
   if (recv.type !== "identifier" && recv.type !== "selector_expression") return null;
-  const v = valueAt(fn, recv.text, before);
+  const v = valueAt(fn, recv.text, before, ctx.file.text);
   if (!v) return null;
   const val = unparen(v.value);
   const vf = val.type === "call_expression" ? val.childForFieldName("function") : null;
@@ -194,7 +248,8 @@ const LITERALS = new Set([
 ]);
 
 /** Whether a local name is reassigned (plain `=`) somewhere in the function, so its value is not fixed. */
-function reassigned(fn: Node, name: string): boolean {
+function reassigned(fn: Node, name: string, text: string): boolean {
+  if (surelyUnbound(fn, name, Infinity, text)) return false;
   return bindings(fn).some((b) => b.stmt.type === "assignment_statement" && b.left.some((l) => l.text === name));
 }
 
@@ -211,7 +266,7 @@ function keyIdentity(key: Node, fn: Node, ctx: RuleContext, depth = 0): string |
   if (e.type === "identifier") {
     const local = declarationOf(e, e.text);
     if (!local) return e.text;
-    if (reassigned(fn, e.text)) return null;
+    if (reassigned(fn, e.text, ctx.file.text)) return null;
     return `${e.text}@${local.node.startIndex}`;
   }
   if (e.type === "selector_expression") {
@@ -280,14 +335,101 @@ export function describeFunction(fn: Node): string {
   return outer ? `a function literal in ${outer}` : "a function literal";
 }
 
+const MIDDLEWARE_CALL = /\.(Next|ServeHTTP)\b/g;
+const middlewareCache = new WeakMap<object, number[]>();
+
+/**
+ * Offsets of the method names of the file's calls that hand the request on, `c.Next()` and
+ * `next.ServeHTTP(w, r)`, in document order. Found by scanning the text (as
+ * facts.ts finds the method calls it captures), so that asking whether a
+ * function is a middleware costs a range check instead of a look at every
+ * captured call.
+ */
+function middlewareCalls(file: FileSyntax): number[] {
+  let found = middlewareCache.get(file);
+  if (found) return found;
+  found = [];
+  const root = file.tree.rootNode;
+  for (const m of file.text.matchAll(MIDDLEWARE_CALL)) {
+    const field = root.descendantForIndex(m.index + 1, m.index + m[0].length);
+    const sel = field?.parent;
+    if (field?.type !== "field_identifier" || field.text !== m[1] || sel?.type !== "selector_expression") continue;
+    const call = sel.parent;
+    if (call?.type !== "call_expression" || call.childForFieldName("function")?.id !== sel.id) continue;
+    const n = callArgs(call).length;
+    if ((m[1] === "Next" && n === 0) || (m[1] === "ServeHTTP" && n === 2)) found.push(m.index + 1);
+  }
+  middlewareCache.set(file, found);
+  return found;
+}
+
 /** Whether the function hands the request on: it calls `c.Next()` or `next.ServeHTTP(w, r)`. */
 function isMiddleware(fn: Node, ctx: RuleContext): boolean {
-  return ctx.file.caps.methodCalls.some((m) => {
-    if (!containsNode(fn, m)) return false;
-    const name = m.childForFieldName("function")?.childForFieldName("field")?.text;
-    const n = callArgs(m).length;
-    return (name === "Next" && n === 0) || (name === "ServeHTTP" && n === 2);
-  });
+  const calls = middlewareCalls(ctx.file);
+  if (calls.length === 0) return false;
+  const start = fn.startIndex;
+  const end = functionSpan(fn).end;
+  return calls.some((at) => at >= start && at < end);
+}
+
+/** A WithValue call on the incoming request's context, with what the middleware pairing compares. */
+interface RequestSet {
+  c: ValueCall;
+  id: string;
+  mw: boolean;
+  start: number;
+  fnStart: number;
+  fnEnd: number;
+}
+
+/**
+ * Pairs of WithValue calls, in different functions of the file, that set the
+ * same key on the incoming request context, where at least one of the two
+ * functions is a middleware: the later call of each pair, with the nearest
+ * earlier one. Keys are compared before the request context is recognised,
+ * and only keys that a middleware sets are looked at further.
+ */
+function requestPairs(flow: ValueFlow, ctx: RuleContext): { later: RequestSet; earlier: RequestSet }[] {
+  const pairs: { later: RequestSet; earlier: RequestSet }[] = [];
+  const roots = flow.calls.filter((c) => !flow.parentOf.has(c.call.id));
+  if (roots.length < 2) return pairs;
+  const mw = new Map<number, boolean>();
+  const middlewareOf = (fn: Node): boolean => {
+    let is = mw.get(fn.id);
+    if (is === undefined) mw.set(fn.id, (is = isMiddleware(fn, ctx)));
+    return is;
+  };
+  if (!roots.some((c) => middlewareOf(c.fn))) return pairs;
+  const byKey = new Map<string, ValueCall[]>();
+  for (const c of roots) {
+    const id = fileKeyIdentity(c.key, ctx);
+    if (id === null) continue;
+    const list = byKey.get(id);
+    if (list) list.push(c);
+    else byKey.set(id, [c]);
+  }
+  for (const [id, group] of byKey) {
+    if (group.length < 2 || !group.some((c) => middlewareOf(c.fn))) continue;
+    const sets = group
+      .filter((c) => isRequestContext(c.parent, ctx))
+      .map((c): RequestSet => {
+        const span = functionSpan(c.fn);
+        return { c, id, mw: middlewareOf(c.fn), start: c.call.startIndex, fnStart: c.fn.startIndex, fnEnd: span.end };
+      })
+      .sort((a, b) => a.start - b.start);
+    for (let i = 1; i < sets.length; i++) {
+      const later = sets[i]!;
+      for (let j = i - 1; j >= 0; j--) {
+        const earlier = sets[j]!;
+        if (!earlier.mw && !later.mw) continue;
+        // The same function, or one nested in the other, is one flow: the first loop of detect covers it.
+        if (earlier.fnStart <= later.fnStart ? later.fnEnd <= earlier.fnEnd : earlier.fnEnd <= later.fnEnd) continue;
+        pairs.push({ later, earlier });
+        break;
+      }
+    }
+  }
+  return pairs.sort((a, b) => a.later.start - b.later.start);
 }
 
 export const contextValueOverwrite: Rule = {
@@ -335,9 +477,11 @@ export const contextValueOverwrite: Rule = {
     const flow = valueFlow(ctx);
     if (flow.calls.length < 2) return out;
     for (const c of flow.calls) {
+      const first = flow.parentOf.get(c.call.id);
+      if (!first) continue;
       const id = keyIdentity(c.key, c.fn, ctx);
       if (id === null) continue;
-      for (let a = flow.parentOf.get(c.call.id); a; a = flow.parentOf.get(a.call.id)) {
+      for (let a: ValueCall | undefined = first; a; a = flow.parentOf.get(a.call.id)) {
         if (keyIdentity(a.key, a.fn, ctx) !== id) continue;
         out.push({
           range: rangeOf(c.key),
@@ -348,37 +492,19 @@ export const contextValueOverwrite: Rule = {
       }
     }
     // Middleware of one file that each put the same key on the incoming request.
-    const onRequest = flow.calls
-      .filter((c) => !flow.parentOf.has(c.call.id) && isRequestContext(c.parent, ctx))
-      .map((c) => ({ c, id: fileKeyIdentity(c.key, ctx), mw: isMiddleware(c.fn, ctx) }))
-      .filter((x) => x.id !== null)
-      .sort((a, b) => a.c.call.startIndex - b.c.call.startIndex);
-    for (let i = 1; i < onRequest.length; i++) {
-      const later = onRequest[i]!;
-      for (let j = i - 1; j >= 0; j--) {
-        const earlier = onRequest[j]!;
-        if (
-          earlier.id !== later.id ||
-          earlier.c.fn.id === later.c.fn.id ||
-          containsNode(earlier.c.fn, later.c.fn) ||
-          containsNode(later.c.fn, earlier.c.fn)
-        )
-          continue;
-        if (!earlier.mw && !later.mw) continue;
-        const other = describeFunction(earlier.c.fn);
-        out.push({
-          range: rangeOf(later.c.key),
-          message: `context key ${keyLabel(later.c.key)} is also set on the request context by ${other}; when both run in one chain, the later value shadows the earlier`,
-          related: [
-            {
-              file: ctx.file.file,
-              range: rangeOf(earlier.c.call),
-              message: `${other} sets ${keyLabel(earlier.c.key)} here`,
-            },
-          ],
-        });
-        break;
-      }
+    for (const { later, earlier } of requestPairs(flow, ctx)) {
+      const other = describeFunction(earlier.c.fn);
+      out.push({
+        range: rangeOf(later.c.key),
+        message: `context key ${keyLabel(later.c.key)} is also set on the request context by ${other}; when both run in one chain, the later value shadows the earlier`,
+        related: [
+          {
+            file: ctx.file.file,
+            range: rangeOf(earlier.c.call),
+            message: `${other} sets ${keyLabel(earlier.c.key)} here`,
+          },
+        ],
+      });
     }
     return out;
   },

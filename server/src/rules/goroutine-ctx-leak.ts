@@ -2,14 +2,7 @@
 // Such a goroutine outlives the request or call that started it: it leaks memory, keeps tickers and connections alive, and piles up with traffic.
 import type { Node } from "../parser";
 import { CANCEL_DERIVERS, frameworkOf, isContextType, isHttpRequestType } from "../analysis/frameworks";
-import {
-  containsNode,
-  enclosingFunction,
-  localDeclarations,
-  rangeOf,
-  type LocalDecl,
-  unparen,
-} from "../analysis/syntax";
+import { containsNode, enclosingFunction, rangeOf, type LocalDecl, unparen } from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
 import { watchDoneFix } from "../fixes/watch-done";
 import { contextFunction, declarationOf, isRequestContext } from "./context-key-builtin";
@@ -52,9 +45,10 @@ function paramLifetime(name: string, type: string, node: Node, imports: Record<s
  * `r.Context()`. The innermost function wins, and within it a local (the
  * latest one: a derived ctx over the parent it came from) over a parameter.
  */
-function lifetimeAt(go: Node, ctx: RuleContext): Lifetime | null {
+function lifetimeAt(go: Node, ctx: RuleContext, locals: Map<number, LocalContext[]>): Lifetime | null {
   const imports = ctx.file.summary.imports;
   const text = ctx.file.text;
+  const goStart = go.startIndex;
   for (let fn = enclosingFunction(go); fn; fn = enclosingFunction(fn)) {
     let best: Lifetime | null = null;
     for (const decl of fn.childForFieldName("parameters")?.namedChildren ?? []) {
@@ -64,27 +58,20 @@ function lifetimeAt(go: Node, ctx: RuleContext): Lifetime | null {
         best = (n && paramLifetime(n.text, type, decl, imports)) || best;
     }
     // Locals are only looked up when the text before the go statement derives a context at all.
-    if (LOCAL_CONTEXT.test(text.slice(fn.startIndex, go.startIndex))) {
-      let bestAt = -1;
-      for (const [name, decls] of localDeclarations(fn)) {
-        if (name === "_") continue;
-        for (const d of decls) {
-          if (
-            d.node.type !== "short_var_declaration" ||
-            d.node.startIndex >= go.startIndex ||
-            d.node.startIndex < bestAt
-          )
-            continue;
-          const left = d.node.childForFieldName("left")?.namedChildren ?? [];
-          const right = d.node.childForFieldName("right")?.namedChildren ?? [];
-          if (right.length !== 1 || left[0]?.text !== name || !right[0] || !inScope(d.node, go)) continue;
-          const f = contextFunction(right[0], ctx);
-          if ((f && CANCEL_DERIVERS.has(f)) || (left.length === 1 && isRequestContext(right[0], ctx))) {
-            best = { name, done: `${name}.Done()`, request: f === null, node: left[0]! };
-            bestAt = d.node.startIndex;
-          }
-        }
+    const fnStart = fn.startIndex;
+    if (LOCAL_CONTEXT.test(text.slice(fnStart, goStart))) {
+      let list = locals.get(fn.id);
+      if (!list) {
+        list = localContexts(fn, fnStart, ctx);
+        locals.set(fn.id, list);
       }
+      // The latest one declared before the go statement whose scope holds it.
+      let latest: LocalContext | null = null;
+      for (const l of list) {
+        if (l.start < goStart && (!latest || l.start >= latest.start) && inScope(l.decl, go)) latest = l;
+      }
+      if (latest)
+        best = { name: latest.name, done: `${latest.name}.Done()`, request: latest.request, node: latest.node };
     }
     if (best) return best;
   }
@@ -92,6 +79,83 @@ function lifetimeAt(go: Node, ctx: RuleContext): Lifetime | null {
 }
 
 const LOCAL_CONTEXT = /\.(With(Cancel|Timeout|Deadline)\w*|Context)\(/;
+
+/** A local that holds a context derived in its function: `ctx, cancel := context.WithTimeout(...)`, `ctx := r.Context()`. */
+interface LocalContext {
+  /** The short variable declaration, and where it starts. */
+  decl: Node;
+  start: number;
+  name: string;
+  /** The declared identifier. */
+  node: Node;
+  /** It holds a request's context (`r.Context()`), not one from package context. */
+  request: boolean;
+}
+
+/** Where a derived context can come from: the selector of a cancel deriver or of a `Context()` method. */
+const DERIVER_NAME = new RegExp(`\\b(?:${[...CANCEL_DERIVERS, "Context"].join("|")})\\b`, "g");
+
+/**
+ * The short variable declarations in the body of `fn` (not in nested literals:
+ * those localDeclarations gathers) that hold a context derived by package
+ * context's cancel derivers or from a request. Each declares with a call
+ * selecting one of those names, so only the occurrences of the names in the
+ * text are visited, not the whole body.
+ */
+function localContexts(fn: Node, fnStart: number, ctx: RuleContext): LocalContext[] {
+  const out: LocalContext[] = [];
+  const body = fn.childForFieldName("body");
+  if (!body) return out;
+  const seen = new Set<number>();
+  const text = ctx.file.text.slice(fnStart, fn.endIndex);
+  const root = fn.tree.rootNode;
+  DERIVER_NAME.lastIndex = 0;
+  for (let m = DERIVER_NAME.exec(text); m; m = DERIVER_NAME.exec(text)) {
+    const start = fnStart + m.index;
+    const field = root.descendantForIndex(start, start + m[0].length);
+    const decl = field ? declaringCall(field, start, start + m[0].length) : null;
+    if (!decl || seen.has(decl.id)) continue;
+    seen.add(decl.id);
+    if (!inBodyOf(decl, body, fn)) continue;
+    const left = decl.childForFieldName("left")?.namedChildren ?? [];
+    const right = decl.childForFieldName("right")?.namedChildren ?? [];
+    const name = left[0]?.text;
+    // The declared name the first identifier on the left stands for (`ctx` of `ctx, cancel := ...`).
+    if (!name || name === "_" || !left.some((id) => id?.type === "identifier" && id.text === name)) continue;
+    if (right.length !== 1 || !right[0]) continue;
+    const f = contextFunction(right[0], ctx);
+    if ((f && CANCEL_DERIVERS.has(f)) || (left.length === 1 && isRequestContext(right[0], ctx)))
+      out.push({ decl, start: decl.startIndex, name, node: left[0]!, request: f === null });
+  }
+  return out;
+}
+
+/** Whether `node` sits in `body` (of `fn`) outside nested function literals. */
+function inBodyOf(node: Node, body: Node, fn: Node): boolean {
+  for (let n = node.parent; n; n = n.parent) {
+    if (n.id === body.id) return true;
+    if (n.id === fn.id || n.type === "func_literal") return false;
+  }
+  return false;
+}
+
+/**
+ * For the field identifier of a call `x.Name(...)` (spanning start..end) that is,
+ * maybe in parentheses, the right-hand side of a short variable declaration:
+ * that declaration.
+ */
+function declaringCall(field: Node, start: number, end: number): Node | null {
+  if (field.type !== "field_identifier" || field.startIndex !== start || field.endIndex !== end) return null;
+  const sel = field.parent;
+  const call = sel?.type === "selector_expression" ? sel.parent : null;
+  if (call?.type !== "call_expression" || call.childForFieldName("function")?.id !== sel!.id) return null;
+  let value: Node = call;
+  while (value.parent?.type === "parenthesized_expression") value = value.parent;
+  const list = value.parent;
+  const decl = list?.type === "expression_list" ? list.parent : null;
+  if (decl?.type !== "short_var_declaration" || decl.childForFieldName("right")?.id !== list!.id) return null;
+  return decl;
+}
 
 /** Whether a short variable declaration's scope (its enclosing block or statement) contains `node`. */
 function inScope(decl: Node, node: Node): boolean {
@@ -375,9 +439,10 @@ export const goroutineCtxLeak: Rule = {
   },
   detect(ctx: RuleContext): RawFinding[] {
     const out: RawFinding[] = [];
+    const locals = new Map<number, LocalContext[]>();
     for (const go of ctx.file.caps.goStatements) {
       // The lifetime first: most goroutines start where no context is in scope, and it is the cheaper question.
-      const life = lifetimeAt(go, ctx);
+      const life = lifetimeAt(go, ctx, locals);
       const body = life ? goroutineBody(go, ctx) : null;
       const list = body?.namedChildren.find((c) => c?.type === "statement_list");
       if (!life || !body || !list) continue;

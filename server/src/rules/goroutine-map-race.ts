@@ -4,12 +4,12 @@ import type { Node } from "../parser";
 import {
   containsNode,
   enclosingFunction,
-  enclosingLoop,
   findLocalDeclaration,
   FUNCTION_TYPES,
   rangeOf,
   synchronization,
   someInSubtree,
+  unparen,
 } from "../analysis/syntax";
 import type { Fix, RawFinding, RelatedLocation } from "../analysis/types";
 import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
@@ -45,11 +45,20 @@ function boundName(lit: Node): string | null {
   return id?.type === "identifier" ? id.text : null;
 }
 
+/** The `go` statements of the file with their spans, read once: comparing offsets costs far less than node accessors. */
+interface GoSpan {
+  node: Node;
+  start: number;
+  end: number;
+}
+
 /** A `go` statement in `host` that runs the local function variable `name`: `go name(...)`, or a literal calling `name(...)`. */
-function launchOf(name: string, host: Node, goStatements: readonly Node[]): Node | null {
+function launchOf(name: string, host: Node, goStatements: readonly GoSpan[]): Node | null {
   const call = new RegExp(`(^|[^.\\w])${name}\\s*\\(`);
-  for (const g of goStatements) {
-    if (!containsNode(host, g)) continue;
+  const hostStart = host.startIndex;
+  const hostEnd = host.endIndex;
+  for (const { node: g, start, end } of goStatements) {
+    if (start < hostStart || end > hostEnd) continue;
     const fn = g.namedChild(0)?.childForFieldName("function");
     if (!fn) continue;
     if (fn.type === "identifier" && fn.text === name) return g;
@@ -59,7 +68,7 @@ function launchOf(name: string, host: Node, goStatements: readonly Node[]): Node
 }
 
 /** The goroutine whose function literal (or a literal it calls through a local variable) contains the node. */
-function goroutineOf(node: Node, goStatements: readonly Node[]): Goroutine | null {
+function goroutineOf(node: Node, goStatements: readonly GoSpan[]): Goroutine | null {
   for (let n = node.parent; n; n = n.parent) {
     if (n.type === "function_declaration" || n.type === "method_declaration") return null;
     if (n.type !== "func_literal") continue;
@@ -217,45 +226,48 @@ interface Access {
   go: Node | null;
 }
 
-/** Uses of the map (or of the variable holding the goroutine's literal) in the spawning function, outside the goroutine itself. */
-function accessesOf(map: KnownMap, g: Goroutine, spawnFn: Node): Access[] {
+/**
+ * Uses of the map (or of the variable holding the goroutine's literal) in the
+ * spawning function, outside the goroutine itself, in document order. Only the
+ * occurrences of the names in the text are looked at, not every node of the body.
+ */
+function accessesOf(map: KnownMap, g: Goroutine, spawnFn: Node, text: string): Access[] {
   const body = spawnFn.childForFieldName("body");
   if (!body) return [];
   const names = new Set([map.root]);
   if (g.via) names.add(g.via);
   const viaDecl = g.via ? g.lit.parent?.parent : null;
+  const skipped = [g.go, g.lit, viaDecl].flatMap((n) => (n ? [[n.startIndex, n.endIndex] as const] : []));
+  const root = spawnFn.tree.rootNode;
   const out: Access[] = [];
-  const cursor = body.walk();
-  try {
-    let depth = 0;
-    const inside = (outer: Node | null | undefined, start: number, end: number) =>
-      !!outer && outer.startIndex <= start && end <= outer.endIndex;
-    for (;;) {
-      const start = cursor.startIndex;
-      const end = cursor.endIndex;
-      const skip = inside(g.go, start, end) || inside(g.lit, start, end) || inside(viaDecl, start, end);
-      const node = !skip && cursor.nodeType === "identifier" && names.has(cursor.nodeText) ? cursor.currentNode : null;
-      if (node && !isElementKey(node)) {
-        if (use(node, map, g))
-          out.push({
-            node: node.parent?.type === "selector_expression" ? node.parent : node,
-            go: goStatementWithin(node, spawnFn),
-          });
-      }
-      if (!skip && cursor.gotoFirstChild()) {
-        depth++;
-        continue;
-      }
-      for (;;) {
-        if (depth === 0) return out;
-        if (cursor.gotoNextSibling()) break;
-        cursor.gotoParent();
-        depth--;
-      }
-    }
-  } finally {
-    cursor.delete();
+  for (const id of occurrences(body, names, text)) {
+    if (skipped.some(([s, e]) => s <= id.start && id.end <= e)) continue;
+    const node = root.descendantForIndex(id.start, id.end);
+    if (node?.type !== "identifier" || node.startIndex !== id.start || node.endIndex !== id.end) continue;
+    if (isElementKey(node) || !use(node, map, g)) continue;
+    out.push({
+      node: node.parent?.type === "selector_expression" ? node.parent : node,
+      go: goStatementWithin(node, spawnFn),
+    });
   }
+  return out;
+}
+
+/**
+ * Where the names occur in the text of `node`, in document order: every
+ * identifier of those names inside it is among these spans (with matches in
+ * longer words, comments and strings, which the caller drops).
+ */
+function occurrences(node: Node, names: ReadonlySet<string>, text: string): { start: number; end: number }[] {
+  const from = node.startIndex;
+  const to = node.endIndex;
+  const spans: { start: number; end: number }[] = [];
+  for (const name of names) {
+    if (name === "") continue;
+    for (let i = text.indexOf(name, from); i >= 0 && i + name.length <= to; i = text.indexOf(name, i + 1))
+      spans.push({ start: i, end: i + name.length });
+  }
+  return spans.sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
 /** Whether the identifier refers to the map (same declaration; the same field for struct fields) or is the goroutine's variable. */
@@ -270,6 +282,110 @@ function use(id: Node, map: KnownMap, g: Goroutine): boolean {
     sel.childForFieldName("operand")?.id === id.id &&
     sel.childForFieldName("field")?.text === map.field
   );
+}
+
+/** A span of text; lists of them are sorted and disjoint. */
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** The span of the sorted, disjoint list that holds start..end, by binary search. */
+function spanHolding<T extends Span>(spans: readonly T[], start: number, end: number): T | undefined {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]!.start <= start) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  const s = spans[hi];
+  return s && end <= s.end ? s : undefined;
+}
+
+/** The outermost `go` statements (nested ones lie within them), sorted. */
+function outermost(gos: readonly GoSpan[]): Span[] {
+  const out: Span[] = [];
+  for (const g of [...gos].sort((a, b) => a.start - b.start || b.end - a.end)) {
+    const last = out[out.length - 1];
+    if (last && g.start < last.end) continue;
+    out.push({ start: g.start, end: g.end });
+  }
+  return out;
+}
+
+/** A top-level declaration that starts goroutines. */
+interface Host extends Span {
+  /** Where a function literal in it may start: after the `func` of a function or method declaration. */
+  literalsFrom: number;
+}
+
+/**
+ * The top-level declarations holding the `go` statements, sorted. The
+ * top-level child at an offset is one call; walking up with `parent` costs a
+ * descent from the root per step.
+ */
+function hostsOf(gos: readonly GoSpan[], root: Node): Host[] {
+  const hosts: Host[] = [];
+  for (const g of gos) {
+    if (hosts.some((h) => h.start <= g.start && g.end <= h.end)) continue;
+    let top = root.firstNamedChildForIndex(g.start);
+    if (!top || top.startIndex > g.start || top.endIndex < g.end) {
+      top = g.node;
+      for (let n = g.node.parent; n && n.type !== "source_file"; n = n.parent) top = n;
+    }
+    const start = top.startIndex;
+    const own = top.type === "function_declaration" || top.type === "method_declaration";
+    hosts.push({ start, end: top.endIndex, literalsFrom: own ? start + 1 : start });
+  }
+  return hosts.sort((a, b) => a.start - b.start);
+}
+
+/** Where a `go` statement runs: the function that spawns it and the loop around it there, if any. */
+interface Spawn {
+  fn: Node | null;
+  loop: Node | null;
+}
+
+/** enclosingFunction and enclosingLoop of a `go` statement in one walk up, cached per statement. */
+function spawnOf(go: Node, cache: Map<number, Spawn>): Spawn {
+  let spawn = cache.get(go.id);
+  if (!spawn) {
+    spawn = { fn: null, loop: null };
+    for (let n = go.parent; n; n = n.parent) {
+      const type = n.type;
+      if (FUNCTION_TYPES.has(type)) {
+        spawn.fn = n;
+        break;
+      }
+      if (type === "for_statement") spawn.loop ??= n;
+    }
+    cache.set(go.id, spawn);
+  }
+  return spawn;
+}
+
+/**
+ * A cheap test that lets most writes skip the map's declaration and the walk
+ * over its uses: a finding needs the `go` statement in a loop, another `go`
+ * statement in the spawning function, or a use of the map (or of the variable
+ * holding the literal) after the `go` statement, which its text would show.
+ */
+function mayRace(target: Node, g: Goroutine, spawn: Spawn, gos: readonly GoSpan[], text: string): boolean {
+  if (spawn.loop || !spawn.fn) return true;
+  const fnStart = spawn.fn.startIndex;
+  const fnEnd = spawn.fn.endIndex;
+  const goStart = g.go.startIndex;
+  const goEnd = g.go.endIndex;
+  if (gos.some((o) => fnStart <= o.start && o.end <= fnEnd && (o.start < goStart || o.start >= goEnd))) return true;
+  const operand = target.type === "selector_expression" ? target.childForFieldName("operand") : target;
+  const root = operand ? unparen(operand) : null;
+  if (root?.type !== "identifier") return true;
+  const name = root.text;
+  // A parameter of the literal may stand for the map passed in as an argument (forwardedMap), under another name.
+  if (g.lit.childForFieldName("parameters")?.text.includes(name)) return true;
+  const after = text.slice(goEnd, fnEnd);
+  return after.includes(name) || (g.via !== undefined && after.includes(g.via));
 }
 
 export const goroutineMapRace: Rule = {
@@ -337,22 +453,35 @@ export const goroutineMapRace: Rule = {
   },
   detect(ctx: RuleContext): RawFinding[] {
     const out: RawFinding[] = [];
-    const gos = ctx.file.caps.goStatements;
-    if (gos.length === 0) return out;
-    // Only writes inside a declaration that starts a goroutine can be in one.
-    const hosts: Node[] = [];
-    for (const g of gos) {
-      let top: Node = g;
-      for (let n = g.parent; n && n.type !== "source_file"; n = n.parent) top = n;
-      if (!hosts.some((h) => h.id === top.id)) hosts.push(top);
-    }
+    if (ctx.file.caps.goStatements.length === 0) return out;
+    const text = ctx.file.text;
+    const gos: GoSpan[] = ctx.file.caps.goStatements.map((node) => ({
+      node,
+      start: node.startIndex,
+      end: node.endIndex,
+    }));
+    const hosts = hostsOf(gos, ctx.file.tree.rootNode);
+    const goSpans = outermost(gos);
+    const spawns = new Map<number, Spawn>();
     const waits = new Map<number, number>();
     for (const write of ctx.file.caps.mapWrites) {
-      if (!hosts.some((h) => containsNode(h, write))) continue;
+      // Only writes inside a declaration that starts a goroutine can be in one: inside a `go`
+      // statement, or inside a function literal (its `func` comes before the write) that one runs.
+      const writeStart = write.startIndex;
+      const writeEnd = write.endIndex;
+      const host = spanHolding(hosts, writeStart, writeEnd);
+      if (!host) continue;
+      if (!spanHolding(goSpans, writeStart, writeEnd)) {
+        const func = text.indexOf("func", host.literalsFrom);
+        if (func < 0 || func >= writeStart) continue;
+      }
       const target = writtenMap(write);
       if (!target || (target.type !== "identifier" && target.type !== "selector_expression")) continue;
       const g = goroutineOf(write, gos);
       if (!g) continue;
+      const spawn = spawnOf(g.go, spawns);
+      const spawnFn = spawn.fn;
+      if (!spawnFn || !mayRace(target, g, spawn, gos, text)) continue;
       let map = knownMap(target, ctx.pkg);
       let forwardedAs: string | null = null;
       if (!map || (map.kind !== "local" && map.kind !== "field") || !map.fn) continue;
@@ -366,12 +495,10 @@ export const goroutineMapRace: Rule = {
       }
       if (!containsNode(map.fn, g.go)) continue;
       if (synchronization(write)) continue;
-      const spawnFn = enclosingFunction(g.go);
-      if (!spawnFn) continue;
       const waitAt = firstWaitAfter(g.go, spawnFn, waits);
       const related: RelatedLocation[] = [];
       let message: string | null = null;
-      const loop = enclosingLoop(g.go);
+      const loop = spawn.loop;
       const declaredInLoop = loop && map.declNode && containsNode(loop, map.declNode);
       // A wait later in the same iteration joins each goroutine before the next one starts.
       if (loop && !declaredInLoop && waitAt >= loop.endIndex && !endsIterationAfter(g.go, loop)) {
@@ -382,7 +509,7 @@ export const goroutineMapRace: Rule = {
           message: `the goroutines are started here, once per iteration`,
         });
       }
-      const accesses = message ? [] : accessesOf(map, g, spawnFn);
+      const accesses = message ? [] : accessesOf(map, g, spawnFn, text);
       const sibling = accesses.find((a) => {
         if (!a.go) return false;
         if (a.go.startIndex > g.go.startIndex) return a.go.startIndex < waitAt && !exclusive(g.go, a.go, spawnFn);
