@@ -1,6 +1,9 @@
 // Memory stays flat in the language server: documents opened, edited and
 // closed 10,000 times, and the workspace rescanned 20 times, must not leave
-// trees, texts or findings behind. RSS is read from /proc; figures are printed.
+// trees, texts or findings behind. RSS is read from /proc; the JavaScript heap
+// comes from the server's own log line after a workspace scan (the server runs
+// with --expose-gc, so the figure is what survives a collection). Both are
+// printed.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -16,6 +19,9 @@ const RESCANS = 20;
 /** Growth allowed once warm: a leak of one small tree or text per document would pass this by far. */
 const DOCUMENT_GROWTH_MB = 64;
 const RESCAN_GROWTH_MB = 48;
+/** Heap after a collection: what the server keeps. An entry of 500 bytes left per closed document (an empty package record, once) grows it by 4 MiB. */
+const DOCUMENT_HEAP_GROWTH_MB = 3;
+const RESCAN_HEAP_GROWTH_MB = 3;
 
 const HANDLER = (n: number) => `package mem
 
@@ -33,6 +39,19 @@ function rssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
   return kb / 1024;
+}
+
+/** Rescans the workspace and reads the server's live heap (after a forced collection) from its log line. */
+async function scanHeapMb(c: LspClient): Promise<number> {
+  const since = c.mark();
+  await c.request(ANALYZE_WORKSPACE, {}, 60_000);
+  const heap = /memory: heap (\d+) MiB/;
+  const m = await c.waitFor(
+    (m) => m.method === "window/logMessage" && heap.test((m.params as { message: string }).message),
+    "the scan's memory log line",
+    since,
+  );
+  return Number(heap.exec((m.params as { message: string }).message)![1]);
 }
 
 /** A round trip: the server handles messages in order, so its answer means all earlier ones were handled. */
@@ -55,7 +74,7 @@ describe("memory stays flat", { skip: fs.existsSync("/proc/self/status") ? false
         fs.writeFileSync(path.join(pkg, `f${f}.go`), HANDLER(f).replace("package mem", `package pkg${p}`));
     }
     fs.mkdirSync(path.join(dir, "mem"));
-    client = new LspClient(dir);
+    client = new LspClient(dir, ["--stdio"], process.env, ["--expose-gc"]);
     await client.request("initialize", {
       processId: process.pid,
       rootUri: pathToFileURL(dir).href,
@@ -75,6 +94,7 @@ describe("memory stays flat", { skip: fs.existsSync("/proc/self/status") ? false
     const c = client!;
     const pid = c.proc.pid!;
     let warm = 0;
+    let warmHeap = 0;
     const BATCH = 100;
     for (let start = 0; start < DOCUMENTS; start += BATCH) {
       const uris: string[] = [];
@@ -106,14 +126,25 @@ describe("memory stays flat", { skip: fs.existsSync("/proc/self/status") ? false
       // Keep the test client's own record small: closed documents' publications are done with.
       c.messages.length = 0;
       c.diagnostics.clear();
-      if (start + BATCH === 2000) warm = rssMb(pid);
+      if (start + BATCH === 2000) {
+        warm = rssMb(pid);
+        warmHeap = await scanHeapMb(c);
+      }
     }
     await barrier(c);
     const end = rssMb(pid);
-    console.log(`server RSS after 2,000 documents ${warm.toFixed(0)} MiB, after ${DOCUMENTS} ${end.toFixed(0)} MiB`);
+    const endHeap = await scanHeapMb(c);
+    console.log(
+      `server after 2,000 documents: RSS ${warm.toFixed(0)} MiB, heap ${warmHeap} MiB; ` +
+        `after ${DOCUMENTS}: RSS ${end.toFixed(0)} MiB, heap ${endHeap} MiB`,
+    );
     assert.ok(
       end - warm < DOCUMENT_GROWTH_MB,
       `RSS grew by ${(end - warm).toFixed(0)} MiB from 2,000 to ${DOCUMENTS} documents`,
+    );
+    assert.ok(
+      endHeap - warmHeap < DOCUMENT_HEAP_GROWTH_MB,
+      `heap grew by ${endHeap - warmHeap} MiB from 2,000 to ${DOCUMENTS} documents`,
     );
   });
 
@@ -121,14 +152,33 @@ describe("memory stays flat", { skip: fs.existsSync("/proc/self/status") ? false
     const c = client!;
     const pid = c.proc.pid!;
     let warm = 0;
+    let warmHeap = 0;
+    let endHeap = 0;
     for (let i = 0; i < RESCANS; i++) {
+      const since = c.mark();
       const r = await c.request<{ files: number }>(ANALYZE_WORKSPACE, {}, 60_000);
       assert.equal(r.files, 100);
+      const heap = c.messages
+        .slice(since)
+        .map((m) => /memory: heap (\d+) MiB/.exec((m.params as { message?: string } | undefined)?.message ?? ""))
+        .find((m) => m !== null);
+      assert.ok(heap, "each scan logs the server's memory");
+      endHeap = Number(heap[1]);
       c.messages.length = 0;
-      if (i === 1) warm = rssMb(pid);
+      if (i === 1) {
+        warm = rssMb(pid);
+        warmHeap = endHeap;
+      }
     }
     const end = rssMb(pid);
-    console.log(`server RSS after 2 rescans ${warm.toFixed(0)} MiB, after ${RESCANS} ${end.toFixed(0)} MiB`);
+    console.log(
+      `server after 2 rescans: RSS ${warm.toFixed(0)} MiB, heap ${warmHeap} MiB; ` +
+        `after ${RESCANS}: RSS ${end.toFixed(0)} MiB, heap ${endHeap} MiB`,
+    );
     assert.ok(end - warm < RESCAN_GROWTH_MB, `RSS grew by ${(end - warm).toFixed(0)} MiB over ${RESCANS - 2} rescans`);
+    assert.ok(
+      endHeap - warmHeap < RESCAN_HEAP_GROWTH_MB,
+      `heap grew by ${endHeap - warmHeap} MiB over ${RESCANS - 2} rescans`,
+    );
   });
 });

@@ -55,8 +55,14 @@ export class LspClient {
   private waiters: Waiter[] = [];
   private exited: Promise<number | null>;
 
-  constructor(cwd: string, args: string[] = ["--stdio"], env: NodeJS.ProcessEnv = process.env) {
-    this.proc = spawn(process.execPath, [SERVER, ...args], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+  constructor(
+    cwd: string,
+    args: string[] = ["--stdio"],
+    env: NodeJS.ProcessEnv = process.env,
+    /** Flags for node itself (before the server's path), such as --expose-gc. */
+    nodeArgs: string[] = [],
+  ) {
+    this.proc = spawn(process.execPath, [...nodeArgs, SERVER, ...args], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
     this.proc.stdout.on("data", (chunk: Buffer) => this.onData(chunk));
     this.proc.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.proc.on("exit", (code) => resolve(code)));

@@ -41,6 +41,18 @@ import { DEFAULT_SETTINGS, parseSettings, type Settings } from "./settings";
 /** Requests the VS Code client sends (client/src/extension.ts). */
 export const ANALYZE_WORKSPACE = "mapctx/analyzeWorkspace";
 
+/**
+ * The server's memory for the log: JavaScript heap in use and resident set.
+ * When node runs with --expose-gc (the memory test), garbage is collected
+ * first so that the heap figure is what is kept.
+ */
+export function memoryFigures(): string {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc === "function") gc();
+  const m = process.memoryUsage();
+  return `memory: heap ${(m.heapUsed / 1048576).toFixed(0)} MiB, RSS ${(m.rss / 1048576).toFixed(0)} MiB`;
+}
+
 /** Worker threads for the workspace scan (default: one per core; 1 scans in the server's own thread). */
 export const SCAN_THREADS_ENV = "MAPCTX_SCAN_THREADS";
 
@@ -326,7 +338,7 @@ export function startServer(connection: Connection): void {
       log.info(
         r.cancelled
           ? `workspace scan cancelled after ${secs} s`
-          : `analysed ${r.files} Go files in ${secs} s: ${r.findings} findings`,
+          : `analysed ${r.files} Go files in ${secs} s: ${r.findings} findings (${memoryFigures()})`,
       );
       return r;
     } finally {

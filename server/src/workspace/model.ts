@@ -163,8 +163,15 @@ export class Workspace {
   private readonly files = new Map<string, FileState>();
   private readonly packages = new Map<string, Set<string>>();
   private readonly factsCache = new Map<string, PackageFacts>();
-  /** Bumped whenever a summary of the package changes, even only in positions. */
+  /**
+   * Stamped from one counter whenever a summary of the package changes, even only
+   * in positions. A package whose last file leaves loses its entries (the server
+   * sees thousands of packages come and go); a stamp is never reused, and an
+   * absent one stands for the package with no recorded files, whose facts are
+   * the same each time.
+   */
   private readonly generations = new Map<string, number>();
+  private lastGeneration = 0;
   private readonly queue = new Set<string>();
   private queueRunning = false;
   private scanToken: { cancelled: boolean } | undefined;
@@ -557,7 +564,8 @@ export class Workspace {
     st.pkg = summary ? pkgKey(st.dir, summary.packageName) : undefined;
     if (!sameFacts || oldPkg !== st.pkg) st.key = summary ? factsKey(summary) : undefined;
     if (oldPkg !== st.pkg) {
-      if (oldPkg) this.packages.get(oldPkg)?.delete(st.file);
+      const left = oldPkg ? this.packages.get(oldPkg) : undefined;
+      if (left?.delete(st.file) && left.size === 0) this.packages.delete(oldPkg!);
       if (st.pkg) {
         let set = this.packages.get(st.pkg);
         if (!set) this.packages.set(st.pkg, (set = new Set()));
@@ -567,7 +575,8 @@ export class Workspace {
     for (const pkg of [oldPkg, st.pkg]) {
       if (!pkg) continue;
       this.factsCache.delete(pkg);
-      this.generations.set(pkg, (this.generations.get(pkg) ?? 0) + 1);
+      if (this.packages.has(pkg)) this.generations.set(pkg, ++this.lastGeneration);
+      else this.generations.delete(pkg);
     }
     return oldKey !== st.key || oldPkg !== st.pkg;
   }
