@@ -185,6 +185,8 @@ export interface SyntaxScope {
   namedMapTypes: ReadonlySet<string>;
 }
 
+const ADDRESS_OF = /&\s*([A-Za-z_]\w*)\b(?!\s*[{.(\[])/y;
+
 /** Matches of a global regex that start inside one of the sorted spans. */
 function matchesIn(
   re: RegExp,
@@ -329,8 +331,17 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
       }
     }
   }
-  const amp = matchesIn(/&\s*([A-Za-z_]\w*)\b(?!\s*[{.(\[])/g, text, spans);
-  for (let m = amp(); m; m = amp()) assigned.add(m[1]!);
+  // `&name` (not `&T{`, `&x.f`, `&f(`, `&a[i]`): the variable may be written through the pointer.
+  // Found from each `&` inside the spans: `&` is rare, and a regex scan from a
+  // span's start would run on to the next match, past the span, perhaps to the
+  // end of the file, for every declaration the server re-analyses.
+  for (const [from, to] of spans) {
+    for (let i = text.indexOf("&", from); i >= 0 && i < to; i = text.indexOf("&", i + 1)) {
+      ADDRESS_OF.lastIndex = i;
+      const m = ADDRESS_OF.exec(text);
+      if (m) assigned.add(m[1]!);
+    }
+  }
   const summary = summarize(file, tree.rootNode, caps, assigned, scope);
   summary.mapWriteNames = mapWriteNames(caps.mapWrites, text);
   summary.contextKeys = contextKeysOf(caps.methodCalls);

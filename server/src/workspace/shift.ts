@@ -31,38 +31,42 @@ export function shiftRange(r: Range, changes: readonly TextChange[]): Range {
   return start === r.start && end === r.end ? r : { start, end };
 }
 
+/**
+ * `list` with `move` applied to each element; the same array when every
+ * element came back unchanged (most cached findings do: a keystroke moves
+ * only what follows it), so nothing is allocated for them.
+ */
+function mapLazily<T>(list: T[], move: (x: T) => T): T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const x = list[i]!;
+    const y = move(x);
+    if (y !== x) (out ??= list.slice())[i] = y;
+  }
+  return out ?? list;
+}
+
 /** The fix after changes to `file`; the same object when none of its edits there moved. */
 export function shiftFix(fix: Fix, file: string, changes: readonly TextChange[]): Fix {
-  let changed = false;
-  const edits = fix.edits.map((e) => {
+  const edits = mapLazily(fix.edits, (e) => {
     if (e.file !== file) return e;
     const shifted = shiftRange(e.range, changes);
-    if (shifted === e.range) return e;
-    changed = true;
-    return { ...e, range: shifted };
+    return shifted === e.range ? e : { ...e, range: shifted };
   });
-  return changed ? { ...fix, edits } : fix;
+  return edits === fix.edits ? fix : { ...fix, edits };
 }
 
 /** The finding after the changes; the same object when none of its positions moved (so its diagnostic is reused). */
 export function shiftFinding(f: Finding, changes: readonly TextChange[]): Finding {
   const file = f.file;
-  let moved = false;
   const range = shiftRange(f.range, changes);
-  if (range !== f.range) moved = true;
-  const related = f.related.map((r) => {
+  const related = mapLazily(f.related, (r) => {
     if (r.file !== file) return r;
     const shifted = shiftRange(r.range, changes);
-    if (shifted === r.range) return r;
-    moved = true;
-    return { ...r, range: shifted };
+    return shifted === r.range ? r : { ...r, range: shifted };
   });
-  const fixes = f.fixes.map((fix) => {
-    const shifted = shiftFix(fix, file, changes);
-    if (shifted !== fix) moved = true;
-    return shifted;
-  });
-  return moved ? { ...f, range, related, fixes } : f;
+  const fixes = mapLazily(f.fixes, (fix) => shiftFix(fix, file, changes));
+  return range === f.range && related === f.related && fixes === f.fixes ? f : { ...f, range, related, fixes };
 }
 
 /** A finding none of whose positions lie at or after the earliest change. */
@@ -76,13 +80,7 @@ function unmoved(f: Finding, first: Position): boolean {
 
 /** The findings after the changes; the same array when none moved. `first`: the earliest change, when known. */
 export function shiftFindings(findings: Finding[], changes: readonly TextChange[], first?: Position): Finding[] {
-  let out: Finding[] | undefined;
-  for (let i = 0; i < findings.length; i++) {
-    const f = findings[i]!;
-    const g = first && unmoved(f, first) ? f : shiftFinding(f, changes);
-    if (g !== f) (out ??= findings.slice())[i] = g;
-  }
-  return out ?? findings;
+  return mapLazily(findings, (f) => (first && unmoved(f, first) ? f : shiftFinding(f, changes)));
 }
 
 /** Where an offset of the text before a change is after it; inside the replaced text it goes to the start (or end). */
@@ -123,4 +121,29 @@ export function linesAround(text: string, spans: readonly [number, number][]): s
  */
 export function editedLines(text: string, changes: readonly TextChange[]): string {
   return [...changes.map((c) => c.replacedLines), linesAround(text, editedSpans(changes))].join("\n");
+}
+
+/**
+ * Moves every Range-shaped value in plain data (summary facts carry ranges in
+ * several places) by replacing it, in place: the fact objects are shared with
+ * the merged summary and package facts, which should see the new positions,
+ * while Range objects may be shared with findings and are never mutated.
+ */
+export function shiftRangesInPlace(value: unknown, changes: readonly TextChange[]): void {
+  if (value === null || typeof value !== "object") return;
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v === null || typeof v !== "object") continue;
+    if (isRange(v as Record<string, unknown>)) {
+      const r = v as Range;
+      obj[k] = { start: shiftAll(r.start, changes), end: shiftAll(r.end, changes) };
+    } else shiftRangesInPlace(v, changes);
+  }
+}
+
+function isRange(o: Record<string, unknown>): boolean {
+  const s = o.start as Record<string, unknown> | undefined;
+  const e = o.end as Record<string, unknown> | undefined;
+  return typeof s?.line === "number" && typeof s.character === "number" && typeof e?.line === "number";
 }
