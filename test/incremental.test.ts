@@ -321,6 +321,56 @@ describe("per-declaration analysis of a large file", () => {
   });
 });
 
+describe("declarations that come back", () => {
+  /** Findings with everything a user can see or apply: ranges, messages, related places, fix titles and edits. */
+  const full = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f)).sort();
+
+  it("takes the results of declarations a typed quote or comment hid from the shelf when it is deleted", () => {
+    const file = "/demo/big.go";
+    const doc = new OpenDocument(`file://${file}`, file, "go", 1, bigFile(1500));
+    const tree = new DocumentTree();
+    const analysis = new FileAnalysis(file);
+    const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
+    const edit = (start: number, end: number, insert: string) => {
+      const r = doc.apply(
+        [{ range: { start: doc.positionAt(start), end: doc.positionAt(end) }, text: insert }],
+        doc.version + 1,
+      );
+      for (const c of r.changes) {
+        tree.edit(c);
+        analysis.applyChange(c);
+      }
+      const parsed = tree.parse(doc.text)!;
+      // What the server does: per declaration when little changed, else the file whole.
+      return (
+        analysis.update(doc.text, parsed.tree, parsed.changed, ctx, 24) ?? analysis.rebuild(doc.text, parsed.tree, ctx)
+      );
+    };
+    try {
+      tree.parse(doc.text);
+      const before = analysis.rebuild(doc.text, tree.current!, ctx);
+      const decls = tree.current!.rootNode.namedChildCount;
+      const bodies = [...doc.text.matchAll(/\n\tkey := /g)].map((m) => m.index + 1);
+      for (const [i, ch] of ["`", '"', "/*", "{", "("].entries()) {
+        // Early in the file, so that hundreds of declarations follow the break.
+        const at = bodies[3 + i]!;
+        edit(at, at, ch);
+        if (ch === "`") assert.ok(tree.current!.rootNode.namedChildCount < decls / 2, "the raw string hides the rest");
+        // A line added above moves everything, hidden declarations included, before the repair.
+        const top = doc.text.indexOf("\n") + 1;
+        edit(top, top, "// moved\n");
+        const repaired = edit(at + 9, at + 9 + ch.length, "");
+        assert.ok(repaired.analyzed <= 24, `${ch}: ${repaired.analyzed} declarations analysed again`);
+        const fresh = analyzeSources([{ file, text: doc.text }], "/demo", OPTS).findings;
+        assert.deepEqual(full(repaired.findings), full(fresh), `${ch}: the restored findings`);
+      }
+      assert.equal(analysis.rebuild(doc.text, tree.current!, ctx).findings.length, before.findings.length);
+    } finally {
+      tree.dispose();
+    }
+  });
+});
+
 describe("map fix sets kept while typing", () => {
   /** Findings with everything a user can see or apply: ranges, messages, related places, fix titles and edits. */
   const full = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f)).sort();

@@ -3,6 +3,10 @@
 // costs tens of milliseconds; one function costs well under one. Results of
 // untouched declarations are reused, their positions shifted by the edit.
 //
+// Declarations that leave the tree (a quote typed before them turns them into
+// a string) go on a shelf (shelf.ts): when the same text comes back, their
+// results are taken from there instead of analysing hundreds of them again.
+//
 // Rules may look beyond the declaration they report in (a write elsewhere in
 // the file may prove a map guarded), so the per-declaration answer can lag
 // behind; the owner calls rebuild() once typing pauses, which analyses the
@@ -10,12 +14,13 @@
 import { finishFindings, runRules, type AnalysisOptions, type RuleFailure } from "../analysis/engine";
 import { analyzeSyntax, mergeSummaries, type Captures, type FileSummary, type FileSyntax } from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
-import { comparePositions, type Finding, type Position, type Range } from "../analysis/types";
+import { comparePositions, type Finding, type Position } from "../analysis/types";
 import type { TextChange } from "../documents";
 import type { Node, Tree } from "../parser";
 import type { ChangedRange } from "../trees";
 import { FixMemo } from "./fix-memo";
-import { editedLines, editedSpans, shiftAll, shiftFindings } from "./shift";
+import { editedLines, editedSpans, shiftAll, shiftFindings, shiftRangesInPlace } from "./shift";
+import { Shelf, textHash } from "./shelf";
 
 interface Decl {
   type: string;
@@ -29,6 +34,9 @@ interface Decl {
   part: FileSummary;
   /** The part without positions: equal keys mean equal package facts. */
   key: string;
+  /** textHash of the declaration's text when it was analysed, and its length (see shelf.ts). */
+  hash: number;
+  length: number;
   /** Raw findings (before suppression directives) of the candidates in this declaration. */
   findings: Finding[];
   failures: RuleFailure[];
@@ -70,31 +78,6 @@ export function factsKey(summary: FileSummary): string {
   return JSON.stringify(summary, (k, v: unknown) =>
     k === "range" || k === "hasErrors" || k === "file" ? undefined : v,
   );
-}
-
-/**
- * Moves every Range-shaped value in plain data (summary facts carry ranges in
- * several places) by replacing it, in place: the fact objects are shared with
- * the merged summary and package facts, which should see the new positions,
- * while Range objects may be shared with findings and are never mutated.
- */
-function shiftRangesInPlace(value: unknown, changes: readonly TextChange[]): void {
-  if (value === null || typeof value !== "object") return;
-  const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) {
-    const v = obj[k];
-    if (v === null || typeof v !== "object") continue;
-    if (isRange(v as Record<string, unknown>)) {
-      const r = v as Range;
-      obj[k] = { start: shiftAll(r.start, changes), end: shiftAll(r.end, changes) };
-    } else shiftRangesInPlace(v, changes);
-  }
-}
-
-function isRange(o: Record<string, unknown>): boolean {
-  const s = o.start as Record<string, unknown> | undefined;
-  const e = o.end as Record<string, unknown> | undefined;
-  return typeof s?.line === "number" && typeof s.character === "number" && typeof e?.line === "number";
 }
 
 function findingKey(f: Finding): string {
@@ -252,6 +235,8 @@ export class FileAnalysis {
   private decls: Decl[] = [];
   /** Findings of a whole-file run that lie in no declaration; kept until the next rebuild. */
   private orphans: Finding[] = [];
+  /** Why the last update() returned null, for the trace. */
+  missed = "";
   private orphanFailures: RuleFailure[] = [];
   private current: FileSummary | null = null;
   /** Changes since the last analysis, in order: positions are shifted through them lazily. */
@@ -261,6 +246,8 @@ export class FileAnalysis {
   private memoChanges: TextChange[] = [];
   /** The file's facts without positions: the declarations' keys, joined. */
   private facts = "";
+  /** Declarations that left the tree, for when their text comes back. */
+  private readonly shelf = new Shelf<Decl>();
 
   constructor(readonly file: string) {
     this.memo = new FixMemo(file);
@@ -269,6 +256,7 @@ export class FileAnalysis {
   /** Forgets the remembered fix sets (the package's other files or the configuration changed). */
   forgetFixes(): void {
     this.memo.clear();
+    this.shelf.clear();
   }
 
   get summary(): FileSummary | null {
@@ -285,6 +273,7 @@ export class FileAnalysis {
     this.memo.clear();
     this.memoChanges = [];
     this.facts = "";
+    this.shelf.clear();
   }
 
   /**
@@ -296,6 +285,7 @@ export class FileAnalysis {
     const delta = c.newEndIndex - c.oldEndIndex;
     this.changes.push(c);
     this.memoChanges.push(c);
+    this.shelf.record(c);
     for (const d of this.decls) {
       if (d.endIndex < c.startIndex) continue;
       if (d.startIndex > c.oldEndIndex) {
@@ -397,18 +387,26 @@ export class FileAnalysis {
         failures.push(...one.run.failures);
         if (one.reused) reused = true;
       }
-      this.decls = tops.map((t, k) => ({
-        type: t.type,
-        startIndex: t.startIndex,
-        endIndex: t.endIndex,
-        start: t.start!,
-        end: t.end!,
-        dirty: false,
-        part: parts[k]!,
-        key: keys[k]!,
-        findings: [],
-        failures: [],
-      }));
+      const decls = tops.map(
+        (t, k): Decl => ({
+          type: t.type,
+          startIndex: t.startIndex,
+          endIndex: t.endIndex,
+          start: t.start!,
+          end: t.end!,
+          dirty: false,
+          part: parts[k]!,
+          key: keys[k]!,
+          hash: textHash(text, t.startIndex, t.endIndex),
+          length: t.endIndex - t.startIndex,
+          findings: [],
+          failures: [],
+        }),
+      );
+      // Declarations that are gone (a quote typed before them) may come back.
+      const present = new Set(decls.map((d) => `${d.length}:${d.hash}`));
+      for (const d of this.decls) if (!present.has(`${d.length}:${d.hash}`)) this.shelf.put(d, this.changes.length);
+      this.decls = decls;
       this.orphans = [];
       this.orphanFailures = failures;
       this.changes = [];
@@ -445,6 +443,7 @@ export class FileAnalysis {
     ctx: AnalysisContext,
     maxFresh = Infinity,
   ): AnalysisUpdate | null {
+    this.missed = "nothing analysed yet";
     if (this.current === null) return null;
     this.followEdits(text);
     const changes = this.changes;
@@ -463,6 +462,7 @@ export class FileAnalysis {
 
     const next: (Decl | null)[] = [];
     const fresh: { i: number; top: TopNode; node: Node }[] = [];
+    const restored: { i: number; top: TopNode; decl: Decl }[] = [];
     let moved = false;
     const first = changes.reduce<Position | null>(
       (a, c) => (a === null || comparePositions(c.start, a) < 0 ? c.start : a),
@@ -517,6 +517,13 @@ export class FileAnalysis {
         keep(same);
         continue;
       }
+      // A declaration that was there before, word for word (a quote typed and deleted again).
+      const back = this.shelf.find(t.type, text, t.startIndex, t.endIndex);
+      if (back && !restored.some((r) => r.decl === back)) {
+        restored.push({ i: next.length, top: t, decl: back });
+        next.push(null);
+        continue;
+      }
       fresh.push({ i: next.length, top: t, node: t.node! });
       next.push(null);
     }
@@ -527,6 +534,10 @@ export class FileAnalysis {
     if (next.length !== root.namedChildCount || fresh.length > maxFresh) {
       // Too much changed for this path (or the cached picture does not add
       // up, which should not happen): the caller analyses the file whole.
+      this.missed =
+        next.length !== root.namedChildCount
+          ? `${next.length} declarations known, ${root.namedChildCount} in the tree`
+          : `${fresh.length} declarations changed`;
       this.changes = changes;
       return null;
     }
@@ -548,6 +559,16 @@ export class FileAnalysis {
     if (this.orphans.length > 0) this.orphans = shiftFindings(this.orphans, changes);
     const kept = new Set(next.filter((d): d is Decl => d !== null));
     const removed = this.decls.filter((d) => !kept.has(d));
+    const added: Decl[] = [];
+    for (const r of restored) {
+      const d = this.shelf.take(r.decl, r.top.start!);
+      d.startIndex = r.top.startIndex;
+      d.endIndex = r.top.endIndex;
+      d.dirty = false;
+      next[r.i] = d;
+      kept.add(d);
+      added.push(d);
+    }
 
     const named = mapTypeNames([...kept].map((d) => d.part));
     const parts = new Map<number, { part: FileSummary; caps: Captures }>();
@@ -574,6 +595,8 @@ export class FileAnalysis {
         dirty: false,
         part,
         key: factsKey(part),
+        hash: textHash(text, f.top.startIndex, f.top.endIndex),
+        length: f.top.endIndex - f.top.startIndex,
         findings: [],
         failures: [],
       };
@@ -581,6 +604,13 @@ export class FileAnalysis {
       created.push(d);
     }
     this.decls = next as Decl[];
+    for (const d of removed) this.shelf.put(d, changes.length);
+    if (added.length > 0) {
+      // In document order among the created ones, for the comparisons below.
+      const isNew = new Set([...created, ...added]);
+      created.length = 0;
+      for (const d of this.decls) if (isNew.has(d)) created.push(d);
+    }
     const factsChanged = removed.map((d) => d.key).join("\n") !== created.map((d) => d.key).join("\n");
     if (factsChanged) this.facts = this.decls.map((d) => d.key).join("\n");
     const hasErrors = root.hasError;

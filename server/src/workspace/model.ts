@@ -444,16 +444,16 @@ export class Workspace {
       const small = o.wholeMs <= this.timing.wholeFileBudgetMs;
       // Small files are analysed whole on every change; large ones per
       // declaration, unless too much changed (then whole, in slices).
-      const upd =
-        o.needsWhole || res.fresh || small
-          ? null
-          : o.analysis.update(text, res.tree, res.changed, ctx, this.timing.maxDeclarationsPerChange);
+      const tried = !(o.needsWhole || res.fresh || small);
+      const upd = tried
+        ? o.analysis.update(text, res.tree, res.changed, ctx, this.timing.maxDeclarationsPerChange)
+        : null;
       if (!upd) {
         o.needsWhole = true;
         // Large files reuse map fix sets that the edit left alone; the exact run follows when typing pauses.
         this.startWhole(st, small && !res.fresh, !small);
         this.host.trace?.(
-          `analysis of ${st.file} v${o.doc.version}: ${ms(started)} ms (parse ${res.ms.toFixed(2)} ms${uncapped ? " in full" : ""}, whole file${o.job ? " in slices" : ""})`,
+          `analysis of ${st.file} v${o.doc.version}: ${ms(started)} ms (parse ${res.ms.toFixed(2)} ms${uncapped ? " in full" : ""}, whole file${o.job ? " in slices" : ""}${tried ? `: ${o.analysis.missed}` : ""})`,
         );
         return;
       }
