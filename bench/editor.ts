@@ -6,7 +6,7 @@
 //   - the round trip from didChange to publishDiagnostics with delay 0;
 //   - workspace scan time and server RSS after scanning the Go standard
 //     library source (GOROOT/src, when `go` is installed; else examples/).
-// Usage: tsx bench/editor.ts [corpus-dir]
+// Usage: tsx bench/editor.ts [--editor-only] [corpus-dir]
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -232,6 +232,7 @@ async function scanFigures(threads: number): Promise<void> {
 async function main(): Promise<void> {
   if (!fs.existsSync(SERVER)) throw new Error(`${SERVER} is missing: run npm run build`);
   await editorFigures();
+  if (process.argv.includes("--editor-only")) return;
   await scanFigures(1);
   await scanFigures(defaultJobs());
 }
