@@ -7,7 +7,6 @@
 //   - workspace scan time and server RSS after scanning the Go standard
 //     library source (GOROOT/src, when `go` is installed; else examples/).
 // Usage: tsx bench/editor.ts [--editor-only] [corpus-dir]
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,6 +14,7 @@ import { pathToFileURL } from "node:url";
 import { LspClient, SERVER, type Message } from "../test/support/lsp-client";
 import { SCAN_THREADS_ENV } from "../server/src/lsp/server";
 import { defaultJobs } from "../server/src/workspace/pool";
+import { corpus } from "./corpus";
 import { bigFile } from "./gofile";
 
 const EDITS = 200;
@@ -181,16 +181,6 @@ function rssOf(pid: number): { rss: number; peak: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
   return { rss: kb("VmRSS") * 1024, peak: kb("VmHWM") * 1024 };
-}
-
-function corpus(): string {
-  const arg = process.argv.slice(2).find((a) => !a.startsWith("-"));
-  if (arg) return path.resolve(arg);
-  try {
-    return path.join(execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim(), "src");
-  } catch {
-    return path.resolve(__dirname, "..", "examples");
-  }
 }
 
 async function scanFigures(threads: number): Promise<void> {

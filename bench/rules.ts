@@ -4,22 +4,11 @@
 // Each figure is the best of three runs of parse + facts + that one rule, less
 // the best of three runs of parse + facts alone, so figures within a few
 // milliseconds of zero are noise.
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
 import { analyzeSources, initParser, normalizeText, type SourceFile } from "../server/src/analysis/engine";
 import { KNOWN_IDS, RULES, type Rule } from "../server/src/rules";
 import { discover, readGoFile } from "../server/src/workspace/discover";
+import { corpus } from "./corpus";
 import { bigFile } from "./gofile";
-
-function corpus(): string {
-  const arg = process.argv.slice(2).find((a) => !a.startsWith("-"));
-  if (arg) return path.resolve(arg);
-  try {
-    return path.join(execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim(), "src");
-  } catch {
-    return path.resolve(__dirname, "..", "examples");
-  }
-}
 
 function load(root: string): { dir: string; sources: SourceFile[] }[] {
   const out: { dir: string; sources: SourceFile[] }[] = [];

@@ -12,21 +12,7 @@ import { analyzeSources, initParser, normalizeText, type SourceFile } from "../s
 import { parseGo } from "../server/src/parser";
 import { KNOWN_IDS, RULES } from "../server/src/rules";
 import { discover, readGoFile } from "../server/src/workspace/discover";
-
-function goroot(): string | null {
-  try {
-    return execFileSync("go", ["env", "GOROOT"], { encoding: "utf8" }).trim();
-  } catch {
-    return null;
-  }
-}
-
-function corpus(): string {
-  const arg = process.argv.slice(2).find((a) => !a.startsWith("-"));
-  if (arg) return arg;
-  const root = goroot();
-  return root ? path.join(root, "src") + path.sep : path.resolve(__dirname, "..", "examples");
-}
+import { corpus as goCorpus } from "./corpus";
 
 function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(0)} MiB`;
@@ -34,7 +20,7 @@ function mib(bytes: number): string {
 
 async function main(): Promise<void> {
   await initParser();
-  const target = corpus();
+  const target = goCorpus() + path.sep;
   const { dirs } = discover([target]);
   const byDir: { dir: string; sources: SourceFile[] }[] = [];
   let lines = 0;
