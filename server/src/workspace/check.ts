@@ -12,10 +12,10 @@ import {
 } from "../analysis/engine";
 import type { FileSummary, FileSyntax } from "../analysis/facts";
 import { PackageFacts } from "../analysis/package";
-import { compareFindings, UserError, type Finding } from "../analysis/types";
+import { compareFindings, UserError, type Finding, type GoModule, type SeveritySetting } from "../analysis/types";
 import type { Rule } from "../rules/rule";
 import { discover, readGoFile, type Note } from "./discover";
-import { moduleForFile } from "./gomod";
+import { moduleForDir } from "./gomod";
 
 export interface CheckOptions {
   rules: readonly Rule[];
@@ -165,14 +165,29 @@ export function analyzeDirectory(
   };
 }
 
-/** The engine options for a directory analysed in this thread, from the configuration. */
-export function analysisOptions(opts: CheckOptions): AnalysisOptions {
+/** What the files of one directory share: configured severities and Go module, resolved once for all of them. */
+export interface DirectorySettings {
+  /** Configured severity per rule id (absent: the rule's default). */
+  severities: Readonly<Record<string, SeveritySetting | undefined>>;
+  module?: GoModule;
+}
+
+/**
+ * The engine options a directory is analysed with, in a worker or in the
+ * calling thread: the same everywhere, so that the results are the same.
+ */
+export function directoryOptions(
+  dir: DirectorySettings,
+  rules: readonly Rule[],
+  knownRules: ReadonlySet<string>,
+  keepSuppressed = false,
+): AnalysisOptions {
   return {
-    rules: opts.rules,
-    knownRules: opts.knownRules,
-    keepSuppressed: opts.keepSuppressed,
-    moduleFor: moduleForFile,
-    severityFor: (rule, file) => opts.config.forFile(file).rules[rule],
+    rules,
+    knownRules,
+    keepSuppressed,
+    severityFor: (rule) => dir.severities[rule],
+    moduleFor: () => dir.module,
   };
 }
 
@@ -201,14 +216,16 @@ export function checkDirs(
   opts: CheckOptions,
   signal?: AbortSignal,
 ): CheckResult {
-  const aopts = analysisOptions(opts);
   let total = 0;
   for (const files of dirs.values()) total += files.length;
   let done = 0;
   const results: DirectoryResult[] = [];
   for (const [dir, files] of dirs) {
     signal?.throwIfAborted();
-    results.push(analyzeDirectory(dir, files, aopts));
+    const settings = { severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) };
+    results.push(
+      analyzeDirectory(dir, files, directoryOptions(settings, opts.rules, opts.knownRules, opts.keepSuppressed)),
+    );
     done += files.length;
     opts.onProgress?.(done, total);
   }

@@ -20,9 +20,9 @@ import { TurnFacts } from "./facts";
 import { SiblingCache } from "./siblings";
 import { clearModuleCache, moduleForFile } from "./gomod";
 import { factsKey, FileAnalysis, type AnalysisContext, type RebuildJob } from "./incremental";
-import { analyzeDirectory, type DirectoryResult } from "./check";
+import { analyzeDirectory, directoryOptions, type DirectoryResult } from "./check";
 import { moduleForDir } from "./gomod";
-import { AnalysisPool, defaultJobs, jobOptions, registeredRules, type DirectoryJob } from "./pool";
+import { AnalysisPool, defaultJobs, registeredRules, type DirectoryJob } from "./pool";
 import type { WorkspaceResolver } from "./resolver";
 
 export interface WorkspaceHost {
@@ -965,7 +965,7 @@ export class Workspace {
       if (stop()) return false;
       let result: DirectoryResult;
       try {
-        result = analyzeDirectory(job.dir, job.files, jobOptions(job, this.rules, this.knownRules), true);
+        result = analyzeDirectory(job.dir, job.files, directoryOptions(job, this.rules, this.knownRules), true);
       } catch (e) {
         this.host.log("error", `analysing ${job.dir} failed: ${describe(e)}`);
         continue;

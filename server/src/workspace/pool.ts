@@ -5,32 +5,18 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { initParser, type AnalysisOptions } from "../analysis/engine";
-import type { GoModule, SeveritySetting } from "../analysis/types";
+import { initParser } from "../analysis/engine";
 import { KNOWN_IDS, ruleById, type Rule } from "../rules";
-import { checkDirs, mergeResults, type CheckOptions, type CheckResult, type DirectoryResult } from "./check";
+import {
+  checkDirs,
+  mergeResults,
+  type CheckOptions,
+  type CheckResult,
+  type DirectoryResult,
+  type DirectorySettings,
+} from "./check";
 import { discover } from "./discover";
 import { moduleForDir } from "./gomod";
-
-/**
- * The engine options a directory job is analysed with, in a worker or in the
- * calling thread: the same everywhere, so that the results are the same.
- */
-export function jobOptions(
-  job: DirectoryJob,
-  rules: readonly Rule[],
-  knownRules: ReadonlySet<string>,
-  keepSuppressed = false,
-): AnalysisOptions {
-  return {
-    rules,
-    knownRules,
-    keepSuppressed,
-    // Configuration and module were resolved per directory: all files of a directory share them.
-    severityFor: (rule) => job.severities[rule],
-    moduleFor: () => job.module,
-  };
-}
 
 /** Whether worker threads can run these rules: they load the registry's, by id. */
 export function registeredRules(rules: readonly Rule[], knownRules: ReadonlySet<string>): boolean {
@@ -47,13 +33,9 @@ export function defaultJobs(): number {
 }
 
 /** One directory to analyse, with what the main thread resolved for it. */
-export interface DirectoryJob {
+export interface DirectoryJob extends DirectorySettings {
   dir: string;
   files: readonly string[];
-  /** Configured severity per rule id for files of this directory (absent: the rule's default). */
-  severities: Readonly<Record<string, SeveritySetting | undefined>>;
-  /** The Go module of the directory. */
-  module?: GoModule;
 }
 
 export interface PoolRunOptions {

@@ -4,8 +4,8 @@
 import { parentPort } from "node:worker_threads";
 import { initParser } from "../analysis/engine";
 import { KNOWN_IDS, RULES, type Rule } from "../rules";
-import { analyzeDirectory } from "./check";
-import { jobOptions, type FromWorker, type ToWorker } from "./pool";
+import { analyzeDirectory, directoryOptions } from "./check";
+import type { FromWorker, ToWorker } from "./pool";
 
 const port = parentPort;
 if (!port) throw new Error("worker.ts runs as a worker thread of the analysis pool");
@@ -28,7 +28,7 @@ function post(m: FromWorker): void {
 }
 
 function run(task: ToWorker): void {
-  const opts = jobOptions(task, rulesFor(task.rules), KNOWN_IDS, task.keepSuppressed);
+  const opts = directoryOptions(task, rulesFor(task.rules), KNOWN_IDS, task.keepSuppressed);
   try {
     post({ type: "result", id: task.id, result: analyzeDirectory(task.dir, task.files, opts, task.withSummaries) });
   } catch (e) {
