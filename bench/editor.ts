@@ -5,7 +5,8 @@
 //     (p99/max), from the server's verbose trace;
 //   - the round trip from didChange to publishDiagnostics with delay 0;
 //   - workspace scan time and server RSS after scanning the Go standard
-//     library source (GOROOT/src, when `go` is installed; else examples/).
+//     library source with 1 worker thread and with one per core
+//     (GOROOT/src, when `go` is installed; else examples/).
 // Usage: tsx bench/editor.ts [--editor-only] [corpus-dir]
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -207,7 +208,7 @@ async function scanFigures(threads: number): Promise<void> {
     for (const p of client.diagnostics.values()) findings += p.diagnostics.length;
     const mem = rssOf(client.proc.pid!);
     console.log(
-      `workspace scan of ${root} with ${threads} thread${threads === 1 ? "" : "s"}: ${files} files in ${secs.toFixed(1)} s ` +
+      `workspace scan of ${root} with ${threads} worker${threads === 1 ? "" : "s"}: ${files} files in ${secs.toFixed(1)} s ` +
         `(${(Number(files) / secs).toFixed(0)} files/s), ${findings} findings in ${published} files`,
     );
     console.log(

@@ -4,6 +4,7 @@
 // `mapctx check` (the built CLI) over the corpus without tests, with 1 and 2
 // worker threads, beside a single-threaded parse-only pass over the same files:
 // wall time, files per second and the CLI process's peak RSS.
+// `--check-only` runs only that second part.
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
   }
   console.log(`corpus: ${target} (${files} files, ${lines} lines, ${RULES.length} rules)`);
 
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const withoutTests = byDir.flatMap((d) => d.sources).filter((s) => !s.file.endsWith("_test.go"));
+  if (process.argv.includes("--check-only")) return checkBench(withoutTests, rounds);
+
   const parseOnly = (): number => {
     const t0 = performance.now();
     for (const { sources } of byDir) for (const s of sources) parseGo(s.text)!.delete();
@@ -54,7 +59,6 @@ async function main(): Promise<void> {
   };
   // Alternate the two passes and keep each one's best, so that warm-up and
   // background load hit both alike.
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
   let bestParse = Infinity;
   let bestFull = Infinity;
   for (let i = 0; i < rounds; i++) {
@@ -71,10 +75,7 @@ async function main(): Promise<void> {
   console.log(`ratio:            ${ratio.toFixed(2)} (target <= 1.50)`);
   console.log(`peak RSS:         ${mib(process.resourceUsage().maxRSS * 1024)}`);
 
-  await checkBench(
-    byDir.flatMap((d) => d.sources).filter((s) => !s.file.endsWith("_test.go")),
-    rounds,
-  );
+  await checkBench(withoutTests, rounds);
 }
 
 const ROOT = path.resolve(__dirname, "..");

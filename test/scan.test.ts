@@ -97,8 +97,10 @@ describe("workspace scan in worker threads", () => {
   test("gives the same findings as the scan in the server's thread", async () => {
     const extra = extraModule();
     const roots = [path.join(ROOT, "examples"), FIXTURES, extra];
-    const here = await scan(roots, 1);
+    const here = await scan(roots, 0);
     const threaded = await scan(roots, 2);
+    const one = await scan(roots, 1);
+    assert.deepEqual(one, threaded, "one worker gives what two give");
     assert.ok(here.size > 50, `findings in ${here.size} files`);
     assert.deepEqual([...threaded.keys()].sort(), [...here.keys()].sort());
     for (const [file, findings] of here) assert.deepEqual(threaded.get(file), findings, file);

@@ -53,7 +53,11 @@ export function memoryFigures(): string {
   return `memory: heap ${(m.heapUsed / 1048576).toFixed(0)} MiB, RSS ${(m.rss / 1048576).toFixed(0)} MiB`;
 }
 
-/** Worker threads for the workspace scan (default: one per core; 1 scans in the server's own thread). */
+/**
+ * Worker threads for the workspace scan (default: one per core; 0 scans in the
+ * server's own thread). Even one worker keeps the editor's requests answered
+ * and takes the memory its parser grew to with it when the scan ends.
+ */
 export const SCAN_THREADS_ENV = "MAPCTX_SCAN_THREADS";
 
 /**
@@ -202,10 +206,10 @@ export function startServer(connection: Connection): void {
   const threads = process.env[SCAN_THREADS_ENV];
   if (threads !== undefined && threads !== "") {
     const n = Number(threads);
-    if (Number.isInteger(n) && n >= 1) workspace.scanThreads = n;
+    if (Number.isInteger(n) && n >= 0) workspace.scanThreads = n;
     else
       log.warning(
-        `${SCAN_THREADS_ENV}=${threads} is not a positive whole number; scanning with ${workspace.scanThreads} threads`,
+        `${SCAN_THREADS_ENV}=${threads} is not a whole number of threads; scanning with ${workspace.scanThreads} threads`,
       );
   }
 

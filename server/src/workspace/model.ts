@@ -179,7 +179,7 @@ export class Workspace {
   scope: ProblemsScope = "workspace";
   /** Debounce of analyses after a change, in milliseconds. */
   delay = 15;
-  /** Worker threads for the workspace scan; 1 scans in this thread. */
+  /** Worker threads for the workspace scan; 0 scans in this thread. */
   scanThreads = defaultJobs();
   /** Scans of fewer closed files than this stay in this thread: starting workers would cost more. */
   minFilesForThreads = 200;
@@ -933,7 +933,7 @@ export class Workspace {
     for (const j of jobs) files += j.files.length;
     const threads = Math.min(this.scanThreads, jobs.length);
     const left = new Set(jobs);
-    if (threads > 1 && files >= this.minFilesForThreads && registeredRules(this.rules, this.knownRules)) {
+    if (threads >= 1 && files >= this.minFilesForThreads && registeredRules(this.rules, this.knownRules)) {
       // Threads end with the scan: the memory their parsers grew to goes with them.
       const pool = new AnalysisPool(threads);
       const aborter = new AbortController();

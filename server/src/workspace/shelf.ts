@@ -87,7 +87,8 @@ export class Shelf<D extends Shelvable> {
 
   /** Records a change to the text, in order (call it for every change). */
   record(c: TextChange): void {
-    this.log.push(c);
+    // Positions are all the log is for: the replaced text (a whole file, for a large paste) is not kept.
+    this.log.push(c.replacedLines === "" ? c : { ...c, replacedLines: "" });
     if (this.entries.size === 0 && this.log.length > 2 * IDLE_LOG) this.trim(this.log.length - IDLE_LOG);
     else if (this.log.length > MAX_LOG) this.clear();
   }
