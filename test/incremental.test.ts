@@ -5,6 +5,8 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { before, describe, it } from "node:test";
 import { analyzeSources, parseFile } from "../server/src/analysis/engine";
 import type { FileSummary, FileSyntax } from "../server/src/analysis/facts";
@@ -365,6 +367,46 @@ describe("declarations that come back", () => {
         assert.deepEqual(full(repaired.findings), full(fresh), `${ch}: the restored findings`);
       }
       assert.equal(analysis.rebuild(doc.text, tree.current!, ctx).findings.length, before.findings.length);
+    } finally {
+      tree.dispose();
+    }
+  });
+});
+
+describe("memory of a large open file", () => {
+  it("keeps no old version of the text alive while typing in many declarations", () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const file = "/demo/big.go";
+    // Two-byte text (the file has non-ASCII comments): about 200 KB per version.
+    const doc = new OpenDocument(`file://${file}`, file, "go", 1, bigFile(5000));
+    const tree = new DocumentTree();
+    const analysis = new FileAnalysis(file);
+    const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
+    try {
+      tree.parse(doc.text);
+      analysis.rebuild(doc.text, tree.current!, ctx);
+      const heap = (): number => {
+        gc();
+        return process.memoryUsage().heapUsed / 1048576;
+      };
+      const before = heap();
+      // One letter in each handler's request key: every edit re-analyses another declaration.
+      const spots = [...doc.text.matchAll(/FormValue\("key/g)].map((m) => m.index + 12).slice(0, 100);
+      assert.equal(spots.length, 100);
+      for (const at of spots.reverse()) {
+        const pos = doc.positionAt(at);
+        const r = doc.apply([{ range: { start: pos, end: pos }, text: "q" }], doc.version + 1);
+        for (const c of r.changes) {
+          tree.edit(c);
+          analysis.applyChange(c);
+        }
+        const parsed = tree.parse(doc.text)!;
+        assert.ok(analysis.update(doc.text, parsed.tree, parsed.changed, ctx, 24), "analysed per declaration");
+      }
+      const grown = heap() - before;
+      // Facts holding slices of each version would keep 100 versions: about 20 MB.
+      assert.ok(grown < 6, `the heap grew by ${grown.toFixed(1)} MiB over 100 edits`);
     } finally {
       tree.dispose();
     }

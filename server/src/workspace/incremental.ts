@@ -80,6 +80,24 @@ export function factsKey(summary: FileSummary): string {
   );
 }
 
+/**
+ * Replaces, in place, every string of plain data that could be a slice of the
+ * file's text with a copy. V8 keeps the whole text alive for each slice of it;
+ * a declaration's facts outlive many versions of an open file's text (one per
+ * keystroke elsewhere), and their type texts would keep every one of them.
+ */
+function detachStrings(value: unknown): void {
+  if (value === null || typeof value !== "object") return;
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    // Shorter strings are copies already: V8 slices only from 13 characters on.
+    if (typeof v === "string") {
+      if (v.length >= 13) obj[k] = (" " + v).slice(1);
+    } else detachStrings(v);
+  }
+}
+
 function findingKey(f: Finding): string {
   const r = f.range;
   return `${f.rule}|${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}|${f.message}`;
@@ -353,6 +371,7 @@ export class FileAnalysis {
     const failures: RuleFailure[] = [];
     const analyze = (k: number, namedMapTypes: ReadonlySet<string>): void => {
       const syn = analyzeSyntax(this.file, text, tree, { decls: [nodes[k]!], namedMapTypes });
+      detachStrings(syn.summary);
       parts[k] = syn.summary;
       caps[k] = syn.caps;
     };
@@ -574,6 +593,7 @@ export class FileAnalysis {
     const parts = new Map<number, { part: FileSummary; caps: Captures }>();
     const analyze = (f: (typeof fresh)[number]): void => {
       const syn = analyzeSyntax(this.file, text, tree, { decls: [f.node], namedMapTypes: named });
+      detachStrings(syn.summary);
       parts.set(f.i, { part: syn.summary, caps: syn.caps });
     };
     for (const f of fresh) if (f.top.type === "type_declaration") analyze(f);
@@ -604,7 +624,10 @@ export class FileAnalysis {
       created.push(d);
     }
     this.decls = next as Decl[];
-    for (const d of removed) this.shelf.put(d, changes.length);
+    // Only what a change swept away in bulk (a quote hiding the rest of the file) is worth keeping:
+    // the one declaration typed in is replaced by its new self, and cached strings of its facts
+    // would keep that version of the text alive.
+    if (removed.length > 1) for (const d of removed) this.shelf.put(d, changes.length);
     if (added.length > 0) {
       // In document order among the created ones, for the comparisons below.
       const isNew = new Set([...created, ...added]);
