@@ -78,9 +78,56 @@ function unmoved(f: Finding, first: Position): boolean {
   return true;
 }
 
-/** The findings after the changes; the same array when none moved. `first`: the earliest change, when known. */
+/** The lines a finding names a position on in its own file, computed once per finding. */
+const linesCache = new WeakMap<Finding, Set<number>>();
+
+function linesOf(f: Finding): Set<number> {
+  let lines = linesCache.get(f);
+  if (!lines) {
+    lines = new Set<number>();
+    const add = (r: Range): void => {
+      lines!.add(r.start.line);
+      lines!.add(r.end.line);
+    };
+    add(f.range);
+    for (const r of f.related) if (r.file === f.file) add(r.range);
+    for (const fix of f.fixes) for (const e of fix.edits) if (e.file === f.file) add(e.range);
+    linesCache.set(f, lines);
+  }
+  return lines;
+}
+
+/**
+ * The lines the changes are on when each stays within one line and keeps the
+ * line count (typing and deleting characters): only positions on those lines
+ * can move. Null for changes that add or remove lines.
+ */
+function sameLineChanges(changes: readonly TextChange[]): Set<number> | null {
+  const lines = new Set<number>();
+  for (const c of changes) {
+    if (c.start.line !== c.oldEnd.line || c.newEnd.line !== c.start.line) return null;
+    lines.add(c.start.line);
+  }
+  return lines;
+}
+
+/**
+ * The findings after the changes; the same array when none moved. `first`: the
+ * earliest change, when known. A keystroke moves only what is on its line, so
+ * findings with no position there (a map conversion's fix names hundreds of
+ * places) are passed over without looking at each place again.
+ */
 export function shiftFindings(findings: Finding[], changes: readonly TextChange[], first?: Position): Finding[] {
-  return mapLazily(findings, (f) => (first && unmoved(f, first) ? f : shiftFinding(f, changes)));
+  const lines = sameLineChanges(changes);
+  const onLines = (f: Finding): boolean => {
+    const own = linesOf(f);
+    for (const l of lines!) if (own.has(l)) return true;
+    return false;
+  };
+  return mapLazily(findings, (f) => {
+    if (lines && !onLines(f)) return f;
+    return first && unmoved(f, first) ? f : shiftFinding(f, changes);
+  });
 }
 
 /** Where an offset of the text before a change is after it; inside the replaced text it goes to the start (or end). */
