@@ -283,92 +283,91 @@ describe("per-declaration analysis", () => {
   });
 });
 
+type Pos = { line: number; character: number };
+
+/** Findings with everything a user can see or apply: ranges, messages, related places, fix titles and edits. */
+const full = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f)).sort();
+
+/**
+ * An open document of one file, its tree and its per-declaration analysis,
+ * analysed whole once. `edit` replaces start..end (default: inserts at start),
+ * applies the change to the tree and the analysis as the server does, and
+ * returns update()'s answer (null: the file would be analysed whole).
+ */
+function open(file: string, text: string) {
+  const doc = new OpenDocument(`file://${file}`, file, "go", 1, text);
+  const tree = new DocumentTree();
+  const analysis = new FileAnalysis(file);
+  const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
+  tree.parse(doc.text);
+  const first = analysis.rebuild(doc.text, tree.current!, ctx);
+  const edit = (start: Pos, insert: string, end: Pos = start, maxFresh?: number) => {
+    const r = doc.apply([{ range: { start, end }, text: insert }], doc.version + 1);
+    for (const c of r.changes) {
+      tree.edit(c);
+      analysis.applyChange(c);
+    }
+    const parsed = tree.parse(doc.text)!;
+    return analysis.update(doc.text, parsed.tree, parsed.changed, ctx, maxFresh);
+  };
+  const exact = () => analysis.rebuild(doc.text, tree.current!, ctx);
+  return { doc, tree, first, edit, exact };
+}
+
 describe("per-declaration analysis of a large file", () => {
   it("re-analyses one declaration per edit inside it, and agrees with the engine", () => {
     const file = "/demo/big.go";
-    const doc = new OpenDocument(`file://${file}`, file, "go", 1, bigFile(3000));
-    const tree = new DocumentTree();
-    const analysis = new FileAnalysis(file);
-    const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
+    const h = open(file, bigFile(3000));
     try {
-      tree.parse(doc.text);
-      analysis.rebuild(doc.text, tree.current!, ctx);
       let seed = 3;
       const rnd = (n: number): number => {
         seed = (seed * 1103515245 + 12345) % 2147483648;
         return seed % n;
       };
-      let last = analysis.rebuild(doc.text, tree.current!, ctx);
+      let last = h.first;
       for (let i = 0; i < 120; i++) {
-        const spots = [...doc.text.matchAll(/"%s %d"|"key\d+"|counts requests|\n\tkey := /g)].map((m) => m.index + 2);
-        const at = doc.positionAt(spots[rnd(spots.length)]!);
+        const spots = [...h.doc.text.matchAll(/"%s %d"|"key\d+"|counts requests|\n\tkey := /g)].map((m) => m.index + 2);
         // Letters keep the code valid; a newline moves everything below.
-        const insert = i % 10 === 9 ? "\n" : "xyz"[rnd(3)]!;
-        const r = doc.apply([{ range: { start: at, end: at }, text: insert }], doc.version + 1);
-        for (const c of r.changes) {
-          tree.edit(c);
-          analysis.applyChange(c);
-        }
-        const parsed = tree.parse(doc.text)!;
-        const update = analysis.update(doc.text, parsed.tree, parsed.changed, ctx);
+        const update = h.edit(h.doc.positionAt(spots[rnd(spots.length)]!), i % 10 === 9 ? "\n" : "xyz"[rnd(3)]!);
         assert.ok(update, `edit ${i} was analysed per declaration`);
         last = update;
         assert.ok(last.analyzed <= 2, `edit ${i} re-analysed ${last.analyzed} declarations`);
       }
-      const fresh = analyzeSources([{ file, text: doc.text }], "/demo", OPTS).findings;
+      const fresh = analyzeSources([{ file, text: h.doc.text }], "/demo", OPTS).findings;
       assert.deepEqual(findingKeys(last.findings), findingKeys(fresh));
     } finally {
-      tree.dispose();
+      h.tree.dispose();
     }
   });
 });
 
 describe("declarations that come back", () => {
-  /** Findings with everything a user can see or apply: ranges, messages, related places, fix titles and edits. */
-  const full = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f)).sort();
-
   it("takes the results of declarations a typed quote or comment hid from the shelf when it is deleted", () => {
     const file = "/demo/big.go";
-    const doc = new OpenDocument(`file://${file}`, file, "go", 1, bigFile(1500));
-    const tree = new DocumentTree();
-    const analysis = new FileAnalysis(file);
-    const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
-    const edit = (start: number, end: number, insert: string) => {
-      const r = doc.apply(
-        [{ range: { start: doc.positionAt(start), end: doc.positionAt(end) }, text: insert }],
-        doc.version + 1,
-      );
-      for (const c of r.changes) {
-        tree.edit(c);
-        analysis.applyChange(c);
-      }
-      const parsed = tree.parse(doc.text)!;
-      // What the server does: per declaration when little changed, else the file whole.
-      return (
-        analysis.update(doc.text, parsed.tree, parsed.changed, ctx, 24) ?? analysis.rebuild(doc.text, parsed.tree, ctx)
-      );
-    };
+    const h = open(file, bigFile(1500));
+    const at = (offset: number): Pos => h.doc.positionAt(offset);
+    // What the server does: per declaration when little changed, else the file whole.
+    const edit = (start: number, end: number, insert: string) => h.edit(at(start), insert, at(end), 24) ?? h.exact();
     try {
-      tree.parse(doc.text);
-      const before = analysis.rebuild(doc.text, tree.current!, ctx);
-      const decls = tree.current!.rootNode.namedChildCount;
-      const bodies = [...doc.text.matchAll(/\n\tkey := /g)].map((m) => m.index + 1);
+      const decls = h.tree.current!.rootNode.namedChildCount;
+      const bodies = [...h.doc.text.matchAll(/\n\tkey := /g)].map((m) => m.index + 1);
       for (const [i, ch] of ["`", '"', "/*", "{", "("].entries()) {
         // Early in the file, so that hundreds of declarations follow the break.
-        const at = bodies[3 + i]!;
-        edit(at, at, ch);
-        if (ch === "`") assert.ok(tree.current!.rootNode.namedChildCount < decls / 2, "the raw string hides the rest");
+        const spot = bodies[3 + i]!;
+        edit(spot, spot, ch);
+        if (ch === "`")
+          assert.ok(h.tree.current!.rootNode.namedChildCount < decls / 2, "the raw string hides the rest");
         // A line added above moves everything, hidden declarations included, before the repair.
-        const top = doc.text.indexOf("\n") + 1;
+        const top = h.doc.text.indexOf("\n") + 1;
         edit(top, top, "// moved\n");
-        const repaired = edit(at + 9, at + 9 + ch.length, "");
+        const repaired = edit(spot + 9, spot + 9 + ch.length, "");
         assert.ok(repaired.analyzed <= 24, `${ch}: ${repaired.analyzed} declarations analysed again`);
-        const fresh = analyzeSources([{ file, text: doc.text }], "/demo", OPTS).findings;
+        const fresh = analyzeSources([{ file, text: h.doc.text }], "/demo", OPTS).findings;
         assert.deepEqual(full(repaired.findings), full(fresh), `${ch}: the restored findings`);
       }
-      assert.equal(analysis.rebuild(doc.text, tree.current!, ctx).findings.length, before.findings.length);
+      assert.equal(h.exact().findings.length, h.first.findings.length);
     } finally {
-      tree.dispose();
+      h.tree.dispose();
     }
   });
 });
@@ -377,66 +376,28 @@ describe("memory of a large open file", () => {
   it("keeps no old version of the text alive while typing in many declarations", () => {
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc") as () => void;
-    const file = "/demo/big.go";
     // Two-byte text (the file has non-ASCII comments): about 200 KB per version.
-    const doc = new OpenDocument(`file://${file}`, file, "go", 1, bigFile(5000));
-    const tree = new DocumentTree();
-    const analysis = new FileAnalysis(file);
-    const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
+    const h = open("/demo/big.go", bigFile(5000));
     try {
-      tree.parse(doc.text);
-      analysis.rebuild(doc.text, tree.current!, ctx);
       const heap = (): number => {
         gc();
         return process.memoryUsage().heapUsed / 1048576;
       };
       const before = heap();
       // One letter in each handler's request key: every edit re-analyses another declaration.
-      const spots = [...doc.text.matchAll(/FormValue\("key/g)].map((m) => m.index + 12).slice(0, 100);
+      const spots = [...h.doc.text.matchAll(/FormValue\("key/g)].map((m) => m.index + 12).slice(0, 100);
       assert.equal(spots.length, 100);
-      for (const at of spots.reverse()) {
-        const pos = doc.positionAt(at);
-        const r = doc.apply([{ range: { start: pos, end: pos }, text: "q" }], doc.version + 1);
-        for (const c of r.changes) {
-          tree.edit(c);
-          analysis.applyChange(c);
-        }
-        const parsed = tree.parse(doc.text)!;
-        assert.ok(analysis.update(doc.text, parsed.tree, parsed.changed, ctx, 24), "analysed per declaration");
-      }
+      for (const spot of spots.reverse()) assert.ok(h.edit(h.doc.positionAt(spot), "q", undefined, 24));
       const grown = heap() - before;
       // Facts holding slices of each version would keep 100 versions: about 20 MB.
       assert.ok(grown < 6, `the heap grew by ${grown.toFixed(1)} MiB over 100 edits`);
     } finally {
-      tree.dispose();
+      h.tree.dispose();
     }
   });
 });
 
 describe("map fix sets kept while typing", () => {
-  /** Findings with everything a user can see or apply: ranges, messages, related places, fix titles and edits. */
-  const full = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f)).sort();
-
-  function open(file: string, text: string) {
-    const doc = new OpenDocument(`file://${file}`, file, "go", 1, text);
-    const tree = new DocumentTree();
-    const analysis = new FileAnalysis(file);
-    const ctx = { opts: OPTS, packageFor: (s: FileSummary) => new PackageFacts(s.packageName, "/demo", [s]) };
-    tree.parse(doc.text);
-    analysis.rebuild(doc.text, tree.current!, ctx);
-    const edit = (at: { line: number; character: number }, insert: string) => {
-      const r = doc.apply([{ range: { start: at, end: at }, text: insert }], doc.version + 1);
-      for (const c of r.changes) {
-        tree.edit(c);
-        analysis.applyChange(c);
-      }
-      const parsed = tree.parse(doc.text)!;
-      return analysis.update(doc.text, parsed.tree, parsed.changed, ctx);
-    };
-    const exact = () => analysis.rebuild(doc.text, tree.current!, ctx);
-    return { doc, tree, edit, exact };
-  }
-
   it("reuses the sets an edit left alone, moved with the text, equal to computing them afresh", () => {
     const file = "/demo/big.go";
     const h = open(file, bigFile(1500));
