@@ -372,6 +372,29 @@ describe("declarations that come back", () => {
   });
 });
 
+describe("suppression directives typed in a large file", () => {
+  it("applies a directive typed on a line of its own at once, and drops it when it is deleted", () => {
+    const file = "/demo/big.go";
+    const h = open(file, bigFile(1500));
+    try {
+      const target = h.first.findings.find((f) => f.rule === "global-map-race")!;
+      const line = target.range.start.line;
+      const typed = h.edit({ line, character: 0 }, `\t//mapctx:ignore ${target.rule} guarded by the caller\n`)!;
+      assert.ok(typed, "analysed per declaration");
+      assert.ok(!typed.findings.some((f) => f.rule === target.rule && f.range.start.line === line + 1));
+      assert.deepEqual(
+        full(typed.findings),
+        full(analyzeSources([{ file, text: h.doc.text }], "/demo", OPTS).findings),
+      );
+      const removed = h.edit({ line, character: 0 }, "", { line: line + 1, character: 0 })!;
+      assert.ok(removed.findings.some((f) => f.rule === target.rule && f.range.start.line === line));
+      assert.deepEqual(full(removed.findings), full(h.first.findings));
+    } finally {
+      h.tree.dispose();
+    }
+  });
+});
+
 describe("memory of a large open file", () => {
   it("keeps no old version of the text alive while typing in many declarations", () => {
     v8.setFlagsFromString("--expose-gc");

@@ -159,15 +159,16 @@ export function runRules(
 /**
  * The second half of analyzeFile: applies the file's suppression directives to
  * all its raw findings (marking them, so pass copies to keep the originals),
- * adds unused-ignore findings and sorts.
+ * adds unused-ignore findings and sorts. `directives`: the file's, when the
+ * caller knows them (the language server knows when a keystroke added none).
  */
 export function finishFindings(
   syntax: Pick<FileSyntax, "file" | "text" | "tree">,
   raw: Finding[],
   ran: ReadonlySet<string>,
   opts: AnalysisOptions,
+  directives: Directive[] = parseDirectives(syntax.text, syntax.tree),
 ): Finding[] {
-  const directives = parseDirectives(syntax.text, syntax.tree);
   const unused = applyDirectives(syntax.file, raw, directives, ran, opts.knownRules);
   const unusedSetting = opts.severityFor?.(UNUSED_IGNORE, syntax.file);
   if (unusedSetting !== "off") {

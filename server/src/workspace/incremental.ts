@@ -167,6 +167,8 @@ function mergeSpans(spans: [number, number][]): [number, number][] {
 }
 
 const WORD = /[A-Za-z_]\w*/g;
+/** What every suppression directive contains (suppress.ts). */
+const DIRECTIVE_WORD = /mapctx:|nolint/;
 
 /**
  * The subjects of a declaration's findings whose fixes edit outside it: the
@@ -253,6 +255,8 @@ export class FileAnalysis {
   private decls: Decl[] = [];
   /** Findings of a whole-file run that lie in no declaration; kept until the next rebuild. */
   private orphans: Finding[] = [];
+  /** Whether the text had a suppression directive at the last run (see finish). */
+  private mayHaveDirectives = true;
   /** Why the last update() returned null, for the trace. */
   missed = "";
   private orphanFailures: RuleFailure[] = [];
@@ -666,7 +670,7 @@ export class FileAnalysis {
       failures.push(...run.failures);
     }
     return {
-      findings: this.finish(text, tree, ctx.opts),
+      findings: this.finish(text, tree, ctx.opts, editedLines(text, changes)),
       summary,
       factsChanged,
       failures,
@@ -689,11 +693,19 @@ export class FileAnalysis {
     return undefined;
   }
 
-  /** All cached raw findings with the file's directives applied. */
-  private finish(text: string, tree: Tree, opts: AnalysisOptions): Finding[] {
+  /**
+   * All cached raw findings with the file's directives applied. `edited`: the
+   * lines the changes since the last run touched; when neither they nor the
+   * text before had a directive, the text is not searched for one again.
+   */
+  private finish(text: string, tree: Tree, opts: AnalysisOptions, edited?: string): Finding[] {
     const seen = new Set<string>();
     const raw: Finding[] = [];
-    const directives = text.includes("mapctx:") || text.includes("nolint");
+    const directives =
+      edited !== undefined && !this.mayHaveDirectives
+        ? DIRECTIVE_WORD.test(edited)
+        : text.includes("mapctx:") || text.includes("nolint");
+    this.mayHaveDirectives = directives;
     const failed = new Set<string>();
     for (const f of this.orphanFailures) failed.add(f.rule);
     const add = (f: Finding): void => {
@@ -713,6 +725,6 @@ export class FileAnalysis {
       if (failed.has(r.id)) continue;
       if ((opts.severityFor?.(r.id, this.file) ?? r.severity) !== "off") ran.add(r.id);
     }
-    return finishFindings({ file: this.file, text, tree }, raw, ran, opts);
+    return finishFindings({ file: this.file, text, tree }, raw, ran, opts, directives ? undefined : []);
   }
 }
