@@ -19,7 +19,7 @@ import type { TextChange } from "../documents";
 import type { Node, Tree } from "../parser";
 import type { ChangedRange } from "../trees";
 import { FixMemo } from "./fix-memo";
-import { editedLines, editedSpans, shiftAll, shiftFindings, shiftRangesInPlace } from "./shift";
+import { editedLines, editedSpans, sameLineChanges, shiftAll, shiftFindings, shiftRangesInPlace } from "./shift";
 import { Shelf, textHash } from "./shelf";
 
 interface Decl {
@@ -243,6 +243,10 @@ function nodesIn(tree: Tree, spans: readonly [number, number][], olds: readonly 
     }
   }
   return out;
+}
+
+function* partsOf(decls: Iterable<Decl>): Iterable<FileSummary> {
+  for (const d of decls) yield d.part;
 }
 
 /** Map types a set of summaries declares. */
@@ -564,9 +568,11 @@ export class FileAnalysis {
       this.changes = changes;
       return null;
     }
+    // Typing that keeps every line where it was moves only declarations starting on an edited line.
+    const lines = sameLineChanges(changes);
     for (const old of next) {
       if (!old) continue;
-      const start = shiftAll(old.start, changes);
+      const start = lines && !lines.has(old.start.line) ? old.start : shiftAll(old.start, changes);
       if (start.line !== old.start.line || start.character !== old.start.character) {
         // Untouched but moved: its results move with it.
         moved = true;
@@ -593,7 +599,7 @@ export class FileAnalysis {
       added.push(d);
     }
 
-    const named = mapTypeNames([...kept].map((d) => d.part));
+    const named = mapTypeNames(partsOf(kept));
     const parts = new Map<number, { part: FileSummary; caps: Captures }>();
     const analyze = (f: (typeof fresh)[number]): void => {
       const syn = analyzeSyntax(this.file, text, tree, { decls: [f.node], namedMapTypes: named });

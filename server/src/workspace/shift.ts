@@ -102,7 +102,7 @@ function linesOf(f: Finding): Set<number> {
  * line count (typing and deleting characters): only positions on those lines
  * can move. Null for changes that add or remove lines.
  */
-function sameLineChanges(changes: readonly TextChange[]): Set<number> | null {
+export function sameLineChanges(changes: readonly TextChange[]): Set<number> | null {
   const lines = new Set<number>();
   for (const c of changes) {
     if (c.start.line !== c.oldEnd.line || c.newEnd.line !== c.start.line) return null;
