@@ -4,6 +4,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as v8 from "node:v8";
 import { pathToFileURL } from "node:url";
 import { ConfigResolver, loadConfigFile } from "./analysis/config";
 import { docsUrl, repositoryUrl, VERSION } from "./analysis/docsUrl";
@@ -569,7 +570,20 @@ export async function run(argv: string[], cwd = process.cwd()): Promise<Outcome>
   }
 }
 
+/**
+ * A batch run over thousands of files: let V8 gather type feedback for longer
+ * before it optimises a function. At its default (tuned for web pages) the
+ * analysis functions are optimised after a few files, thrown away at the first
+ * file that takes a path not seen yet, and compiled again, in every worker:
+ * `check --jobs 2` on the Go standard library compiled 226 times, 1.7 s of
+ * compiler time, and now spends 0.5 s less CPU. Flags are process-wide, so the
+ * worker threads started later get it too; the language server keeps V8's
+ * default, for which the first keystrokes matter more.
+ */
+const BATCH_INTERRUPT_BUDGET = 1_000_000;
+
 async function main(): Promise<void> {
+  v8.setFlagsFromString(`--interrupt-budget=${BATCH_INTERRUPT_BUDGET}`);
   // `mapctx check | head` closes the pipe early; that is not an error worth a stack trace.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
