@@ -2,11 +2,13 @@
 // installed, else the fixtures) is mutated by deleting, duplicating and
 // swapping token ranges and by inserting random bytes. On each mutant the whole
 // engine runs with every rule (no rule may fail), the incremental parser
-// applies the mutation edit by edit (its tree must equal a fresh parse), and
-// every offered fix is applied (the fixed text may not have more syntax errors).
+// applies the mutation edit by edit (its tree must equal a fresh parse), the
+// language server's per-declaration analysis follows the same edits (and its
+// exact whole-file run must then equal the engine's), and every offered fix is
+// applied (the fixed text may not have more syntax errors).
 // Any exception fails the test and prints the seed that reproduces it:
 //   FUZZ_SEED=<seed> FUZZ_ITERATIONS=1 node scripts/run-tests.mjs fuzz
-// `npm test` runs 1500 mutants (about 10 s); `npm run fuzz` runs 20,000, and
+// `npm test` runs 1500 mutants (about 20 s); `npm run fuzz` runs 20,000, and
 // FUZZ_ITERATIONS sets any number.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -14,7 +16,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, test } from "node:test";
 import { analyzeSources } from "../server/src/analysis/engine";
+import type { FileSummary } from "../server/src/analysis/facts";
+import { PackageFacts } from "../server/src/analysis/package";
 import type { Finding, TextEdit } from "../server/src/analysis/types";
+import { OpenDocument } from "../server/src/documents";
+import { DocumentTree } from "../server/src/trees";
+import { FileAnalysis } from "../server/src/workspace/incremental";
 import { applyEdits } from "../server/src/fixes/apply";
 import { parseGo, type Edit, type Tree } from "../server/src/parser";
 import { KNOWN_IDS, RULES } from "../server/src/rules";
@@ -195,6 +202,50 @@ function parsed(text: string): Tree {
   return t;
 }
 
+/**
+ * Follows the edits as the language server does for an open file: each change
+ * applied to the text, the tree and the per-declaration analysis, which
+ * re-analyses what it touched or else the file whole (reusing map fix sets,
+ * as for a large file). Then the edits are undone one by one (declarations a
+ * quote or comment hid come back from the shelf). Returns the findings of the
+ * exact whole-file runs after the edits and after the undo.
+ */
+function openFileAnalysis(file: string, original: string, changes: Change[]): { edited: Finding[]; undone: Finding[] } {
+  const doc = new OpenDocument(`file://${file}`, file, "go", 1, original);
+  const tree = new DocumentTree();
+  const analysis = new FileAnalysis(file);
+  const ctx = {
+    opts: { rules: RULES, knownRules: KNOWN_IDS },
+    packageFor: (s: FileSummary) => new PackageFacts(s.packageName, path.dirname(file), [s]),
+  };
+  const undo: Change[] = [];
+  const type = (c: Change): void => {
+    undo.unshift({ start: c.start, end: c.start + c.text.length, text: doc.text.slice(c.start, c.end) });
+    const range = { start: doc.positionAt(c.start), end: doc.positionAt(c.end) };
+    const r = doc.apply([{ range, text: c.text }], doc.version + 1);
+    for (const t of r.changes) {
+      tree.edit(t);
+      analysis.applyChange(t);
+    }
+    const parsedNow = tree.parse(doc.text)!;
+    const update =
+      analysis.update(doc.text, parsedNow.tree, parsedNow.changed, ctx, 24) ??
+      analysis.startRebuild(doc.text, parsedNow.tree, ctx, true).step(Infinity)!;
+    if (update.failures.length > 0) throw new Error(`rule failures while typing: ${JSON.stringify(update.failures)}`);
+  };
+  try {
+    tree.parse(doc.text);
+    analysis.rebuild(doc.text, tree.current!, ctx);
+    for (const c of changes) type(c);
+    const edited = analysis.rebuild(doc.text, tree.current!, ctx).findings;
+    for (const c of [...undo]) type(c);
+    if (doc.text !== original) throw new Error("undoing the edits did not restore the text");
+    return { edited, undone: analysis.rebuild(doc.text, tree.current!, ctx).findings };
+  } finally {
+    tree.dispose();
+  }
+}
+
 /** Checks one mutant; throws with a description of what went wrong. */
 function check(file: string, original: string, changes: Change[], stats: { findings: number; fixes: number }): void {
   // The incremental parser, one edit at a time, against a fresh parse of the result.
@@ -228,6 +279,16 @@ function check(file: string, original: string, changes: Change[], stats: { findi
   const result = analyzeSources([{ file, text }], path.dirname(file), { rules: RULES, knownRules: KNOWN_IDS });
   if (result.failures.length > 0) throw new Error(`rule failures: ${JSON.stringify(result.failures)}`);
   stats.findings += result.findings.length;
+
+  // The language server's analysis of the open file, edit by edit, and back.
+  const server = openFileAnalysis(file, original, changes);
+  const key = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f));
+  assert.deepEqual(key(server.edited), key(result.findings), "the exact run after the edits equals the engine's");
+  const unedited = analyzeSources([{ file, text: original }], path.dirname(file), {
+    rules: RULES,
+    knownRules: KNOWN_IDS,
+  });
+  assert.deepEqual(key(server.undone), key(unedited.findings), "the exact run after the undo equals the engine's");
 
   // Every offered fix, on this file.
   const before = parsed(text);
