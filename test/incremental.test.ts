@@ -395,6 +395,33 @@ describe("suppression directives typed in a large file", () => {
   });
 });
 
+describe("fixes on a tree that was edited and parsed again", () => {
+  it("are the edits the CLI computes from a fresh parse of the same text", () => {
+    // Found by the fuzz test (seed 6173): tree-sitter's firstNamedChildForIndex answered
+    // differently on the re-parsed tree, and the map conversion's edits were grouped otherwise.
+    const file = path.join(FIXTURES, "global-map-race", "literal_new_init.go");
+    const original = fs.readFileSync(file, "utf8");
+    const h = open(file, original);
+    try {
+      const at = (offset: number): Pos => h.doc.positionAt(offset);
+      const undo: { start: number; end: number; text: string }[] = [];
+      const edit = (start: number, end: number, text: string): void => {
+        undo.unshift({ start, end: start + text.length, text: h.doc.text.slice(start, end) });
+        h.edit(at(start), text, at(end));
+      };
+      edit(269, 269, h.doc.text.slice(477, 485));
+      edit(204, 205, "");
+      edit(690, 744, "");
+      for (const u of [...undo]) h.edit(at(u.start), u.text, at(u.end));
+      assert.equal(h.doc.text, original);
+      const fresh = analyzeSources([{ file, text: original }], path.dirname(file), OPTS).findings;
+      assert.deepEqual(full(h.exact().findings), full(fresh));
+    } finally {
+      h.tree.dispose();
+    }
+  });
+});
+
 describe("memory of a large open file", () => {
   it("keeps no old version of the text alive while typing in many declarations", () => {
     v8.setFlagsFromString("--expose-gc");

@@ -59,10 +59,48 @@ function needsFormat(file: FileSyntax, g: Group): boolean {
   return false;
 }
 
+/**
+ * The spans of the top-level named nodes, in order, read with a cursor.
+ * (tree-sitter's firstNamedChildForIndex can answer differently on a tree
+ * that was edited and parsed again, so the same text would get differently
+ * grouped edits in the editor than in the CLI.)
+ */
+function topSpans(root: Node): [number, number][] {
+  const out: [number, number][] = [];
+  const cursor = root.walk();
+  try {
+    if (!cursor.gotoFirstChild()) return out;
+    do if (cursor.nodeIsNamed) out.push([cursor.startIndex, cursor.endIndex]);
+    while (cursor.gotoNextSibling());
+  } finally {
+    cursor.delete();
+  }
+  return out;
+}
+
+/** The index of the last span starting at or before `at` (-1 when none does). */
+function lastStartingBy(spans: readonly [number, number][], at: number): number {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid]![0] <= at) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return hi;
+}
+
 /** The top-level node that contains [start, end], or null when the range lies between (or across) them. */
-function topAt(root: Node, start: number, end: number): Node | null {
-  const n = root.firstNamedChildForIndex(start);
-  return n && n.startIndex <= start && end <= n.endIndex ? n : null;
+function topAt(root: Node, spans: readonly [number, number][], start: number, end: number): Node | null {
+  const i = lastStartingBy(spans, start);
+  return i >= 0 && start < spans[i]![1] && end <= spans[i]![1] ? root.namedChild(i) : null;
+}
+
+/** The last top-level node that ends at or before `at`. */
+function topBefore(root: Node, spans: readonly [number, number][], at: number): Node | null {
+  let i = lastStartingBy(spans, at);
+  while (i >= 0 && spans[i]![1] > at) i--;
+  return i >= 0 ? root.namedChild(i) : null;
 }
 
 /** Parses a declaration on its own (after a package clause) and lays out its changed rows as gofmt would. */
@@ -91,14 +129,14 @@ export function finishFile(file: FileSyntax, raw: readonly OffsetEdit[]): TextEd
   const root = file.tree.rootNode;
   const sorted = [...raw].sort((a, b) => a.start - b.start || a.end - b.end);
   const groups: Group[] = [];
+  const spans = topSpans(root);
   for (const e of sorted) {
-    const top = topAt(root, e.start, e.end);
+    const top = topAt(root, spans, e.start, e.end);
     let start = top ? top.startIndex : e.start;
     let end = top ? top.endIndex : e.end;
     if (!top) {
       // Text inserted right after a declaration (a mutex beside a var, an init after it) goes with it.
-      const before = root.firstNamedChildForIndex(Math.max(0, e.start - 1));
-      const prev = before && before.endIndex <= e.start ? before : before?.previousNamedSibling;
+      const prev = topBefore(root, spans, e.start);
       if (prev && prev.type !== "comment" && nextLineStart(text, prev.endIndex) === e.start) start = prev.startIndex;
     } else if (
       top.startPosition.row === top.endPosition.row &&
