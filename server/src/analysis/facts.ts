@@ -489,11 +489,12 @@ const WORD_CHAR = /\w/;
  */
 function declaresLocal(decl: Node, name: string, text: string): boolean {
   const bodyStart = decl.childForFieldName("body")?.startIndex ?? decl.endIndex;
-  for (
-    let i = text.indexOf(name, decl.startIndex);
-    i >= 0 && i < decl.endIndex;
-    i = text.indexOf(name, i + name.length)
-  ) {
+  // Searched in the declaration's own text: a search of the file from its start
+  // would run on to the next occurrence, perhaps at the end of the file.
+  const start = decl.startIndex;
+  const own = text.slice(start, decl.endIndex);
+  for (let j = own.indexOf(name); j >= 0; j = own.indexOf(name, j + name.length)) {
+    const i = start + j;
     if (WORD_CHAR.test(text[i - 1] ?? "") || WORD_CHAR.test(text[i + name.length] ?? "")) continue;
     if (i < bodyStart) return true;
     const lineEnd = text.indexOf("\n", i);

@@ -84,7 +84,11 @@ const WORD_BEFORE = /[A-Za-z0-9_]/;
  * bindings (a walk of its whole body) need not be gathered for it.
  */
 function mayBind(text: string, target: string, from: number, to: number): boolean {
-  for (let i = text.indexOf(target, from); i >= 0 && i < to; i = text.indexOf(target, i + 1)) {
+  // Occurrences that start in [from, to): searched in that much text plus the target's length,
+  // as a search of the file would run on to the next occurrence.
+  const own = text.slice(from, to + target.length - 1);
+  for (let j = own.indexOf(target); j >= 0; j = own.indexOf(target, j + 1)) {
+    const i = from + j;
     if (WORD_BEFORE.test(text[i - 1] ?? "")) continue;
     NOT_BOUND.lastIndex = i + target.length;
     if (!NOT_BOUND.test(text)) return true;

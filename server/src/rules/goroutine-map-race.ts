@@ -264,8 +264,10 @@ function occurrences(node: Node, names: ReadonlySet<string>, text: string): { st
   const spans: { start: number; end: number }[] = [];
   for (const name of names) {
     if (name === "") continue;
-    for (let i = text.indexOf(name, from); i >= 0 && i + name.length <= to; i = text.indexOf(name, i + 1))
-      spans.push({ start: i, end: i + name.length });
+    // Searched in the node's own text: a search of the file would run on to the next occurrence.
+    const own = text.slice(from, to);
+    for (let j = own.indexOf(name); j >= 0; j = own.indexOf(name, j + 1))
+      spans.push({ start: from + j, end: from + j + name.length });
   }
   return spans.sort((a, b) => a.start - b.start || a.end - b.end);
 }
