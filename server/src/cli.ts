@@ -407,27 +407,39 @@ export function failureLines(failures: RuleFailure[], cwd: string): string[] {
   });
 }
 
-async function check(argv: string[], cwd: string): Promise<Outcome> {
-  const args = parseCheckArgs(argv);
+/**
+ * What `check` and `fix` share: the configuration (`--config` or each
+ * directory's `.mapctx.json`), the paths (each must exist; the message names
+ * it as typed) made absolute, and the rules `--rules` selects.
+ */
+function commandInput(
+  args: { config?: string; rules?: string[]; paths: string[] },
+  cwd: string,
+): { resolver: ConfigResolver; paths: string[]; rules: readonly Rule[]; selected?: ReadonlySet<string> } {
   const fixed = args.config !== undefined ? loadConfigFile(path.resolve(cwd, args.config), KNOWN_IDS) : undefined;
-  const resolver = new ConfigResolver(KNOWN_IDS, fixed);
   for (const p of args.paths) {
-    // Checked here so the message names the path as the user typed it.
     if (!fs.existsSync(path.resolve(cwd, p))) throw new UserError(`${p}: no such file or directory`);
   }
   const selected = args.rules ? new Set(args.rules) : undefined;
-  const rules: readonly Rule[] = selected ? RULES.filter((r) => selected.has(r.id)) : RULES;
-  const result = await checkPathsParallel(
-    args.paths.map((p) => path.resolve(cwd, p)),
-    {
-      rules,
-      knownRules: KNOWN_IDS,
-      config: resolver,
-      keepSuppressed: args.format === "sarif",
-      jobs: args.jobs,
-      minFilesForThreads: args.jobs === undefined ? THREADS_FROM : 0,
-    },
-  );
+  return {
+    resolver: new ConfigResolver(KNOWN_IDS, fixed),
+    paths: args.paths.map((p) => path.resolve(cwd, p)),
+    rules: selected ? RULES.filter((r) => selected.has(r.id)) : RULES,
+    selected,
+  };
+}
+
+async function check(argv: string[], cwd: string): Promise<Outcome> {
+  const args = parseCheckArgs(argv);
+  const { resolver, paths, rules, selected } = commandInput(args, cwd);
+  const result = await checkPathsParallel(paths, {
+    rules,
+    knownRules: KNOWN_IDS,
+    config: resolver,
+    keepSuppressed: args.format === "sarif",
+    jobs: args.jobs,
+    minFilesForThreads: args.jobs === undefined ? THREADS_FROM : 0,
+  });
   // --rules names the checks to report; unused-ignore is one of them only when listed.
   const findings = selected
     ? result.findings.filter((f) => f.rule !== UNUSED_IGNORE || selected.has(UNUSED_IGNORE))
@@ -492,18 +504,15 @@ function fixSummary(titles: string[], verb: string): string {
 
 async function fix(argv: string[], cwd: string): Promise<Outcome> {
   const args = parseFixArgs(argv);
-  const fixedConfig = args.config !== undefined ? loadConfigFile(path.resolve(cwd, args.config), KNOWN_IDS) : undefined;
-  const resolver = new ConfigResolver(KNOWN_IDS, fixedConfig);
-  for (const p of args.paths) {
-    if (!fs.existsSync(path.resolve(cwd, p))) throw new UserError(`${p}: no such file or directory`);
-  }
-  const selected = args.rules ? new Set(args.rules) : undefined;
-  const rules: readonly Rule[] = selected ? RULES.filter((r) => selected.has(r.id)) : RULES;
+  const { resolver, paths, rules } = commandInput(args, cwd);
   await initParser();
-  const result = fixPaths(
-    args.paths.map((p) => path.resolve(cwd, p)),
-    { rules, knownRules: KNOWN_IDS, config: resolver, unsafe: args.unsafe, write: args.mode === "write" },
-  );
+  const result = fixPaths(paths, {
+    rules,
+    knownRules: KNOWN_IDS,
+    config: resolver,
+    unsafe: args.unsafe,
+    write: args.mode === "write",
+  });
   const stderr = [
     ...result.notes.map((n) => `${displayPath(n.file, cwd)}: ${n.message}`),
     ...failureLines(result.failures, cwd),
