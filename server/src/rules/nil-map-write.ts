@@ -112,20 +112,32 @@ function loopsAround(node: Node, fn: Node): Node[] {
  * the write, and none in a closure that might run first. With no assignment
  * at all, every write meets nil, closures included.
  */
+/**
+ * The identifiers after the declaration in the function's body that name the
+ * target's variable (the same declaration), in order. Found in the body's text
+ * and mapped to nodes: cheaper than walking the body, and matches in comments
+ * or strings map to other nodes.
+ */
+function* usesOf(t: NilTarget, body: Node, text: string): Generator<Node> {
+  const from = Math.max(body.startIndex, t.declNode.endIndex);
+  // The body's own text: a search of the file would run on past its end.
+  const own = text.slice(from, body.endIndex);
+  const re = new RegExp(`\\b${t.name}\\b`, "g");
+  for (let m = re.exec(own); m; m = re.exec(own)) {
+    const at = from + m.index;
+    const id = body.descendantForIndex(at, at + t.name.length);
+    if (!id || id.type !== "identifier" || id.startIndex !== at || id.endIndex !== at + t.name.length) continue;
+    if (findLocalDeclaration(id, t.name)?.fn.id !== t.fn.id) continue;
+    yield id;
+  }
+}
+
 function firstNilWrite(t: NilTarget, text: string): Node | null {
   const body = t.fn.childForFieldName("body");
   if (!body) return null;
   const writes: Node[] = [];
   const inits: Node[] = [];
-  // Find the name in the text and map each match to its node: cheaper than
-  // walking the body, and matches in comments or strings map to other nodes.
-  const re = new RegExp(`\\b${t.name}\\b`, "g");
-  re.lastIndex = Math.max(body.startIndex, t.declNode.endIndex);
-  for (let m = re.exec(text); m && m.index < body.endIndex; m = re.exec(text)) {
-    const id = body.descendantForIndex(m.index, m.index + t.name.length);
-    if (!id || id.type !== "identifier" || id.startIndex !== m.index || id.endIndex !== m.index + t.name.length)
-      continue;
-    if (findLocalDeclaration(id, t.name)?.fn.id !== t.fn.id) continue;
+  for (const id of usesOf(t, body, text)) {
     const r = roleOf(id, t);
     if (r.role === "write") writes.push(r.node);
     else if (r.role === "init") inits.push(r.node);
@@ -270,13 +282,7 @@ function nilBlindUse(e: Node): boolean {
 function nilnessObservable(t: NilTarget, text: string): boolean {
   const body = t.fn.childForFieldName("body");
   if (!body) return true;
-  const re = new RegExp(`\\b${t.name}\\b`, "g");
-  re.lastIndex = Math.max(body.startIndex, t.declNode.endIndex);
-  for (let m = re.exec(text); m && m.index < body.endIndex; m = re.exec(text)) {
-    const id = body.descendantForIndex(m.index, m.index + t.name.length);
-    if (!id || id.type !== "identifier" || id.startIndex !== m.index || id.endIndex !== m.index + t.name.length)
-      continue;
-    if (findLocalDeclaration(id, t.name)?.fn.id !== t.fn.id) continue;
+  for (const id of usesOf(t, body, text)) {
     if (t.field === undefined) {
       if (!nilBlindUse(id)) return true;
       continue;
