@@ -2,7 +2,9 @@
 // installed, else the fixtures) is mutated by deleting, duplicating and
 // swapping token ranges and by inserting random bytes. On each mutant the whole
 // engine runs with every rule (no rule may fail), the incremental parser
-// applies the mutation edit by edit (its tree must equal a fresh parse), the
+// applies the mutation edit by edit (its tree must equal a fresh parse when the
+// result parses without errors; tree-sitter's error recovery may differ between
+// an incremental and a fresh parse of broken code, 8 in 20,000 mutants), the
 // language server's per-declaration analysis follows the same edits (and its
 // exact whole-file run must then equal the engine's), and every offered fix is
 // applied (the fixed text may not have more syntax errors).
@@ -208,15 +210,16 @@ function parsed(text: string): Tree {
  * re-analyses what it touched or else the file whole (reusing map fix sets,
  * as for a large file). Then the edits are undone one by one (declarations a
  * quote or comment hid come back from the shelf). Returns the findings of the
- * exact whole-file runs after the edits and after the undo, or null for a
- * mutant whose edit falls between the "\r" and "\n" of a line break, which no
- * LSP position can name.
+ * exact whole-file runs after the edits and after the undo (each null when the
+ * server's tree recovered from errors otherwise than a fresh parse, so that
+ * the findings may differ), or null for a mutant whose edit falls between the
+ * "\r" and "\n" of a line break, which no LSP position can name.
  */
 function openFileAnalysis(
   file: string,
   original: string,
   changes: Change[],
-): { edited: Finding[]; undone: Finding[] } | null {
+): { edited: Finding[] | null; undone: Finding[] | null } | null {
   const doc = new OpenDocument(`file://${file}`, file, "go", 1, original);
   const tree = new DocumentTree();
   const analysis = new FileAnalysis(file);
@@ -245,18 +248,32 @@ function openFileAnalysis(
   try {
     tree.parse(doc.text);
     analysis.rebuild(doc.text, tree.current!, ctx);
+    // The exact run, when the server's tree is the one a fresh parse gives.
+    const exact = (): Finding[] | null => {
+      const fresh = parsed(doc.text);
+      const same = fresh.rootNode.toString() === tree.current!.rootNode.toString();
+      fresh.delete();
+      return same ? analysis.rebuild(doc.text, tree.current!, ctx).findings : null;
+    };
     for (const c of changes) if (!type(c)) return null;
-    const edited = analysis.rebuild(doc.text, tree.current!, ctx).findings;
+    const edited = exact();
     for (const c of [...undo]) if (!type(c)) return null;
     if (doc.text !== original) throw new Error("undoing the edits did not restore the text");
-    return { edited, undone: analysis.rebuild(doc.text, tree.current!, ctx).findings };
+    return { edited, undone: exact() };
   } finally {
     tree.dispose();
   }
 }
 
 /** Checks one mutant; throws with a description of what went wrong. */
-function check(file: string, original: string, changes: Change[], stats: { findings: number; fixes: number }): void {
+interface Stats {
+  findings: number;
+  fixes: number;
+  /** Mutants whose incremental tree differs from a fresh parse in error recovery. */
+  recoveries: number;
+}
+
+function check(file: string, original: string, changes: Change[], stats: Stats): void {
   // The incremental parser, one edit at a time, against a fresh parse of the result.
   let text = original;
   let tree = parsed(text);
@@ -264,7 +281,8 @@ function check(file: string, original: string, changes: Change[], stats: { findi
     for (const c of changes) {
       const next = text.slice(0, c.start) + c.text + text.slice(c.end);
       tree.edit(toEdit(text, next, c));
-      const t = parsed(next);
+      const t = parseGo(next, tree);
+      if (!t) throw new Error("the incremental parse returned null");
       tree.delete();
       tree = t;
       text = next;
@@ -273,7 +291,8 @@ function check(file: string, original: string, changes: Change[], stats: { findi
     try {
       const a = tree.rootNode.toString();
       const b = fresh.rootNode.toString();
-      if (a !== b)
+      if (a !== b && fresh.rootNode.hasError) stats.recoveries++;
+      else if (a !== b)
         throw new Error(
           `incremental tree differs from a fresh parse:\n  incremental: ${a.slice(0, 300)}\n  fresh:       ${b.slice(0, 300)}`,
         );
@@ -293,10 +312,13 @@ function check(file: string, original: string, changes: Change[], stats: { findi
   const server = openFileAnalysis(file, original, changes);
   if (server) {
     const key = (findings: readonly Finding[]): string[] => findings.map((f) => JSON.stringify(f));
-    assert.deepEqual(key(server.edited), key(result.findings), "the exact run after the edits equals the engine's");
-    const opts = { rules: RULES, knownRules: KNOWN_IDS };
-    const unedited = analyzeSources([{ file, text: original }], path.dirname(file), opts).findings;
-    assert.deepEqual(key(server.undone), key(unedited), "the exact run after the undo equals the engine's");
+    if (server.edited)
+      assert.deepEqual(key(server.edited), key(result.findings), "the exact run after the edits equals the engine's");
+    if (server.undone) {
+      const opts = { rules: RULES, knownRules: KNOWN_IDS };
+      const unedited = analyzeSources([{ file, text: original }], path.dirname(file), opts).findings;
+      assert.deepEqual(key(server.undone), key(unedited), "the exact run after the undo equals the engine's");
+    }
   }
 
   // Every offered fix, on this file.
@@ -335,7 +357,7 @@ before(ready);
 test(`fuzz: ${ITERATIONS} mutants from seed ${FIRST_SEED}`, { timeout: 30 * 60_000 }, () => {
   const { name, std, own } = corpus();
   assert.ok(own.length > 0, "no fixtures");
-  const stats = { findings: 0, fixes: 0 };
+  const stats: Stats = { findings: 0, fixes: 0, recoveries: 0 };
   const t0 = performance.now();
   let slowest = { ms: 0, seed: 0 };
   for (let i = 0; i < ITERATIONS; i++) {
@@ -361,6 +383,7 @@ test(`fuzz: ${ITERATIONS} mutants from seed ${FIRST_SEED}`, { timeout: 30 * 60_0
   const total = (performance.now() - t0) / 1000;
   console.log(
     `fuzz: ${ITERATIONS} mutants of ${std.length + own.length} files (${name}) in ${total.toFixed(1)} s; ` +
-      `${stats.findings} findings, ${stats.fixes} fixes applied; slowest seed ${slowest.seed} (${slowest.ms.toFixed(0)} ms)`,
+      `${stats.findings} findings, ${stats.fixes} fixes applied; ${stats.recoveries} incremental trees recovered from errors ` +
+      `otherwise than a fresh parse; slowest seed ${slowest.seed} (${slowest.ms.toFixed(0)} ms)`,
   );
 });
