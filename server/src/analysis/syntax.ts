@@ -104,7 +104,55 @@ const DECLARING_TYPES = new Set([
   "receive_statement",
 ]);
 
-const localsCache = new WeakMap<object, Map<number, LocalDecl[]>>();
+/**
+ * Values computed for the nodes of a syntax tree, kept per tree (and dropped
+ * with it) under a key, the node's id by default: the language server parses
+ * again on every keystroke, and an id means something only within its tree.
+ */
+export class TreeCache<V> {
+  private readonly trees = new WeakMap<object, Map<number | string, V>>();
+
+  get(node: Node, compute: () => V, key: number | string = node.id): V {
+    let perTree = this.trees.get(node.tree);
+    if (!perTree) {
+      perTree = new Map();
+      this.trees.set(node.tree, perTree);
+    }
+    let value = perTree.get(key);
+    if (value === undefined) {
+      value = compute();
+      perTree.set(key, value);
+    }
+    return value;
+  }
+}
+
+/**
+ * Whether some occurrence of `name` starting in `text[from, to)` may be a
+ * declared or assigned name: one that is not part of a longer identifier and
+ * not followed by a selector or type assertion (`name.x`, `name.(T)`; a name
+ * being declared or assigned never is). When none may, the walk of a whole
+ * function body for its declarations or assignments can be skipped. Errs
+ * towards "may" (comments, strings, non-ASCII identifiers).
+ */
+export function mayBeBound(text: string, name: string, from: number, to: number): boolean {
+  if (name === "") return true;
+  // Searched in that much text (plus the name's length): a search of the file would run on to the next occurrence.
+  const own = text.slice(from, to + name.length - 1);
+  for (let j = own.indexOf(name); j >= 0; j = own.indexOf(name, j + 1)) {
+    const i = from + j;
+    if (WORD_BEFORE.test(text[i - 1] ?? "")) continue;
+    NOT_BOUND.lastIndex = i + name.length;
+    if (!NOT_BOUND.test(text)) return true;
+  }
+  return false;
+}
+
+const WORD_BEFORE = /[A-Za-z0-9_]/;
+/** After an occurrence of a name: a longer identifier, or a selector or type assertion on it (not a `...`). */
+const NOT_BOUND = /[A-Za-z0-9_]|[ \t]*\.[A-Za-z_(]/y;
+
+const localsCache = new TreeCache<LocalDecl[]>();
 
 /**
  * Every name the function declares in its own body, parameters, results and
@@ -112,14 +160,10 @@ const localsCache = new WeakMap<object, Map<number, LocalDecl[]>>();
  * body once with a cursor and caches the result per tree.
  */
 export function localDeclarations(fn: Node): Map<string, LocalDecl[]> {
-  let perTree = localsCache.get(fn.tree);
-  if (!perTree) {
-    perTree = new Map();
-    localsCache.set(fn.tree, perTree);
-  }
-  const cached = perTree.get(fn.id);
-  if (cached) return groupByName(cached);
+  return groupByName(localsCache.get(fn, () => declarationsIn(fn)));
+}
 
+function declarationsIn(fn: Node): LocalDecl[] {
   const decls: LocalDecl[] = [];
   for (const field of ["receiver", "parameters", "result"]) {
     const list = fn.childForFieldName(field);
@@ -149,8 +193,7 @@ export function localDeclarations(fn: Node): Map<string, LocalDecl[]> {
       }
     });
   }
-  perTree.set(fn.id, decls);
-  return groupByName(decls);
+  return decls;
 }
 
 function groupByName(decls: LocalDecl[]): Map<string, LocalDecl[]> {

@@ -6,10 +6,12 @@ import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
 import {
   containsNode,
   enclosingFunction,
+  type LocalDecl,
   localDeclarations,
+  mayBeBound,
   rangeOf,
   SCOPE_TYPES,
-  type LocalDecl,
+  TreeCache,
   unparen,
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
@@ -52,43 +54,14 @@ export function isContextTypeText(typeText: string | undefined, imports: Record<
   return !!m && CONTEXT_PATHS.has(imports[m[1]!] ?? "");
 }
 
-/**
- * After an occurrence of a name: a longer identifier, or a selector or type
- * assertion on it (`name.x`, `name.(T)`, not the `...` of a variadic parameter).
- */
-const NOT_DECLARING = /[A-Za-z0-9_]|[ \t]*\.[A-Za-z_(]/y;
-
-const mayDeclareCache = new WeakMap<object, Map<string, boolean>>();
+const mayDeclareCache = new TreeCache<boolean>();
 
 /**
- * Whether `fn` may declare `name`, judged from its text. A name that is
- * declared is never followed by a selector (`context.WithValue`), so when
- * every occurrence of it is, `fn` declares none and its declarations (a walk
- * of its whole body) need not be gathered. Errs towards "may" (comments,
- * strings); cached per tree, function and name.
+ * Whether `fn` may declare `name`, judged from its text (see mayBeBound);
+ * cached per tree, function and name.
  */
 function mayDeclare(fn: Node, name: string): boolean {
-  if (name === "") return true;
-  let perTree = mayDeclareCache.get(fn.tree);
-  if (!perTree) {
-    perTree = new Map();
-    mayDeclareCache.set(fn.tree, perTree);
-  }
-  const key = `${fn.id}:${name}`;
-  let may = perTree.get(key);
-  if (may === undefined) {
-    const text = fn.text;
-    may = false;
-    for (let i = text.indexOf(name); i >= 0; i = text.indexOf(name, i + 1)) {
-      NOT_DECLARING.lastIndex = i + name.length;
-      if (!NOT_DECLARING.test(text)) {
-        may = true;
-        break;
-      }
-    }
-    perTree.set(key, may);
-  }
-  return may;
+  return mayDeclareCache.get(fn, () => mayBeBound(fn.text, name, 0, fn.text.length), `${fn.id}:${name}`);
 }
 
 /**

@@ -8,10 +8,12 @@ import {
   enclosingDeclaration,
   enclosingFunction,
   functionName,
+  mayBeBound,
   rangeOf,
   rootIdentifier,
-  unparen,
   someInSubtree,
+  TreeCache,
+  unparen,
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { callArgs, contextFunction, declarationOf, isRequestContext, keyLabel } from "./context-key-builtin";
@@ -45,7 +47,7 @@ interface Binding {
   right: Node[];
 }
 
-const bindingsCache = new WeakMap<object, Map<number, Binding[]>>();
+const bindingsCache = new TreeCache<Binding[]>();
 
 /** What the text-based shortcuts below need of a function, read once: every node accessor crosses into wasm. */
 interface FunctionSpan {
@@ -56,62 +58,29 @@ interface FunctionSpan {
   hasError: boolean;
 }
 
-const spansCache = new WeakMap<object, Map<number, FunctionSpan>>();
+const spansCache = new TreeCache<FunctionSpan>();
 
 function functionSpan(fn: Node): FunctionSpan {
-  let perTree = spansCache.get(fn.tree);
-  if (!perTree) {
-    perTree = new Map();
-    spansCache.set(fn.tree, perTree);
-  }
-  let span = perTree.get(fn.id);
-  if (!span) {
-    span = { end: fn.endIndex, bodyStart: fn.childForFieldName("body")?.startIndex ?? -1, hasError: fn.hasError };
-    perTree.set(fn.id, span);
-  }
-  return span;
-}
-
-/** After an occurrence of a name: a longer identifier, or a selector or type assertion on it (not a `...`). */
-const NOT_BOUND = /[A-Za-z0-9_]|[ \t]*\.[A-Za-z_(]/y;
-const WORD_BEFORE = /[A-Za-z0-9_]/;
-
-/**
- * Whether some occurrence of `target` (an identifier or a selector) starting
- * in `text[from, to)` may be the left side of an assignment or declaration.
- * A target that is assigned is followed by `,`, `=`, `:=` or a type, never by
- * a selector (`r.Context()`), so when every occurrence is, the function's
- * bindings (a walk of its whole body) need not be gathered for it.
- */
-function mayBind(text: string, target: string, from: number, to: number): boolean {
-  // Occurrences that start in [from, to): searched in that much text plus the target's length,
-  // as a search of the file would run on to the next occurrence.
-  const own = text.slice(from, to + target.length - 1);
-  for (let j = own.indexOf(target); j >= 0; j = own.indexOf(target, j + 1)) {
-    const i = from + j;
-    if (WORD_BEFORE.test(text[i - 1] ?? "")) continue;
-    NOT_BOUND.lastIndex = i + target.length;
-    if (!NOT_BOUND.test(text)) return true;
-  }
-  return false;
+  return spansCache.get(fn, () => ({
+    end: fn.endIndex,
+    bodyStart: fn.childForFieldName("body")?.startIndex ?? -1,
+    hasError: fn.hasError,
+  }));
 }
 
 /** Whether `fn` surely has no binding of `target` starting before `to`, judged from the file's text alone. */
 function surelyUnbound(fn: Node, target: string, to: number, text: string): boolean {
   const span = functionSpan(fn);
   if (span.hasError) return false;
-  return span.bodyStart < 0 || !mayBind(text, target, span.bodyStart, Math.min(to, span.end));
+  return span.bodyStart < 0 || !mayBeBound(text, target, span.bodyStart, Math.min(to, span.end));
 }
 
 /** The assignments and initialised declarations in a function's own body (not in nested function literals). */
 function bindings(fn: Node): Binding[] {
-  let perTree = bindingsCache.get(fn.tree);
-  if (!perTree) {
-    perTree = new Map();
-    bindingsCache.set(fn.tree, perTree);
-  }
-  const cached = perTree.get(fn.id);
-  if (cached) return cached;
+  return bindingsCache.get(fn, () => bindingsIn(fn));
+}
+
+function bindingsIn(fn: Node): Binding[] {
   const out: Binding[] = [];
   const body = fn.childForFieldName("body");
   if (body) {
@@ -136,7 +105,6 @@ function bindings(fn: Node): Binding[] {
       }
     });
   }
-  perTree.set(fn.id, out);
   return out;
 }
 

@@ -6,12 +6,13 @@ import {
   enclosingFunction,
   findLocalDeclaration,
   isDeclaredLocally,
+  type LocalDecl,
   parameterTypes,
   rangeOf,
   rootIdentifier,
   synchronization,
+  TreeCache,
   unparen,
-  type LocalDecl,
 } from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
 import type { Rule, RuleContext } from "./rule";
@@ -64,7 +65,7 @@ export function assignmentsMentioning(ctx: RuleContext, has: (word: string) => b
   return out;
 }
 
-const scopeCache = new WeakMap<object, Map<number, boolean>>();
+const scopeCache = new TreeCache<boolean>();
 
 /**
  * Whether code at `node` can see a request or a caller's context: it sits in
@@ -74,20 +75,13 @@ const scopeCache = new WeakMap<object, Map<number, boolean>>();
  * skipped before any local-declaration walk.
  */
 export function inRequestScope(node: Node, imports: Record<string, string>): boolean {
-  let perTree = scopeCache.get(node.tree);
-  if (!perTree) {
-    perTree = new Map();
-    scopeCache.set(node.tree, perTree);
-  }
   for (let fn = enclosingFunction(node); fn; fn = enclosingFunction(fn)) {
-    let has = perTree.get(fn.id);
-    if (has === undefined) {
-      has = false;
-      for (const t of parameterTypes(fn.childForFieldName("parameters")).values()) {
-        if (isContextType(t, imports) || isHttpRequestType(t, imports) || frameworkOf(t, imports)) has = true;
-      }
-      perTree.set(fn.id, has);
-    }
+    const f = fn;
+    const has = scopeCache.get(f, () =>
+      [...parameterTypes(f.childForFieldName("parameters")).values()].some(
+        (t) => isContextType(t, imports) || isHttpRequestType(t, imports) || !!frameworkOf(t, imports),
+      ),
+    );
     if (has) return true;
   }
   return false;
