@@ -22,9 +22,14 @@ export interface Directive {
 
 const DIRECTIVE = /\/\/\s*(mapctx:ignore|mapctx:file-ignore|nolint)(?![\w-])([^\n\r]*)/g;
 
+/** Whether the text may hold a directive: every one names `mapctx:` or `nolint`. */
+export function mayHaveDirective(text: string): boolean {
+  return text.includes("mapctx:") || text.includes("nolint");
+}
+
 /** Finds the directives of a file; only real comments count, not string contents. */
 export function parseDirectives(text: string, tree: Tree | null): Directive[] {
-  if (!text.includes("mapctx:") && !text.includes("nolint")) return [];
+  if (!mayHaveDirective(text)) return [];
   const out: Directive[] = [];
   DIRECTIVE.lastIndex = 0;
   for (let m = DIRECTIVE.exec(text); m; m = DIRECTIVE.exec(text)) {

@@ -12,6 +12,7 @@
 // behind; the owner calls rebuild() once typing pauses, which analyses the
 // file whole exactly as the CLI does.
 import { finishFindings, runRules, type AnalysisOptions, type RuleFailure } from "../analysis/engine";
+import { mayHaveDirective } from "../analysis/suppress";
 import { analyzeSyntax, mergeSummaries, type Captures, type FileSummary, type FileSyntax } from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
 import { comparePositions, type Finding, type Position } from "../analysis/types";
@@ -167,8 +168,6 @@ function mergeSpans(spans: [number, number][]): [number, number][] {
 }
 
 const WORD = /[A-Za-z_]\w*/g;
-/** What every suppression directive contains (suppress.ts). */
-const DIRECTIVE_WORD = /mapctx:|nolint/;
 
 /**
  * The subjects of a declaration's findings whose fixes edit outside it: the
@@ -496,9 +495,10 @@ export class FileAnalysis {
       null,
     );
     // Identifiers on the edited lines: declarations whose findings are about one are analysed again.
+    const editedText = editedLines(text, changes);
     const editedWords = new Set<string>();
     if (this.decls.some((d) => d.subjects)) {
-      for (const m of editedLines(text, changes).matchAll(WORD)) editedWords.add(m[0]);
+      for (const m of editedText.matchAll(WORD)) editedWords.add(m[0]);
     }
     const keep = (old: Decl): void => {
       // Findings whose fixes rewrite other places (a map conversion edits
@@ -577,15 +577,15 @@ export class FileAnalysis {
         // Untouched but moved: its results move with it.
         moved = true;
         shiftRangesInPlace(old.part, changes);
-        old.findings = shiftFindings(old.findings, changes);
+        old.findings = shiftFindings(old.findings, changes, undefined, lines);
         old.start = start;
         old.end = shiftAll(old.end, changes);
       } else if (first && old.findings.length > 0) {
         // In place, but a finding may point at a place that moved.
-        old.findings = shiftFindings(old.findings, changes, first);
+        old.findings = shiftFindings(old.findings, changes, first, lines);
       }
     }
-    if (this.orphans.length > 0) this.orphans = shiftFindings(this.orphans, changes);
+    if (this.orphans.length > 0) this.orphans = shiftFindings(this.orphans, changes, undefined, lines);
     const kept = new Set(next.filter((d): d is Decl => d !== null));
     const removed = this.decls.filter((d) => !kept.has(d));
     const added: Decl[] = [];
@@ -676,7 +676,7 @@ export class FileAnalysis {
       failures.push(...run.failures);
     }
     return {
-      findings: this.finish(text, tree, ctx.opts, editedLines(text, changes)),
+      findings: this.finish(text, tree, ctx.opts, editedText),
       summary,
       factsChanged,
       failures,
@@ -707,10 +707,7 @@ export class FileAnalysis {
   private finish(text: string, tree: Tree, opts: AnalysisOptions, edited?: string): Finding[] {
     const seen = new Set<string>();
     const raw: Finding[] = [];
-    const directives =
-      edited !== undefined && !this.mayHaveDirectives
-        ? DIRECTIVE_WORD.test(edited)
-        : text.includes("mapctx:") || text.includes("nolint");
+    const directives = mayHaveDirective(edited !== undefined && !this.mayHaveDirectives ? edited : text);
     this.mayHaveDirectives = directives;
     const failed = new Set<string>();
     for (const f of this.orphanFailures) failed.add(f.rule);

@@ -874,10 +874,11 @@ export class Workspace {
     // Findings whose messages and fixes need facts about the whole workspace
     // (typed context keys) are computed again once every file's facts are in.
     const needWorkspace: string[][] = [];
+    const workspaceRules = new Set(this.rules.filter((r) => r.needsWorkspace).map((r) => r.id));
     if (!cancelled) {
       cancelled = !(await this.scanJobs(jobs, stop, (job, result) => {
         this.applyDirectory(job, result);
-        if (result.findings.some((f) => this.workspaceRules.has(f.rule))) needWorkspace.push([...job.files]);
+        if (result.findings.some((f) => workspaceRules.has(f.rule))) needWorkspace.push([...job.files]);
         advance(job.files.length);
       }));
     }
@@ -911,11 +912,6 @@ export class Workspace {
     const probe = path.join(dir, "x.go");
     for (const id of this.knownRules) severities[id] = this.resolver.severityFor(id, probe);
     return { dir, files, severities, module: moduleForDir(dir) };
-  }
-
-  /** Rules whose results depend on workspace facts, which worker threads do not have. */
-  private get workspaceRules(): Set<string> {
-    return new Set(this.rules.filter((r) => r.needsWorkspace).map((r) => r.id));
   }
 
   /**

@@ -116,9 +116,14 @@ export function sameLineChanges(changes: readonly TextChange[]): Set<number> | n
  * earliest change, when known. A keystroke moves only what is on its line, so
  * findings with no position there (a map conversion's fix names hundreds of
  * places) are passed over without looking at each place again.
+ * `lines`: sameLineChanges(changes), when the caller has it.
  */
-export function shiftFindings(findings: Finding[], changes: readonly TextChange[], first?: Position): Finding[] {
-  const lines = sameLineChanges(changes);
+export function shiftFindings(
+  findings: Finding[],
+  changes: readonly TextChange[],
+  first?: Position,
+  lines: ReadonlySet<number> | null = sameLineChanges(changes),
+): Finding[] {
   const onLines = (f: Finding): boolean => {
     const own = linesOf(f);
     for (const l of lines!) if (own.has(l)) return true;
