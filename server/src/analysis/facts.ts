@@ -332,12 +332,13 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
     }
   }
   // `&name` (not `&T{`, `&x.f`, `&f(`, `&a[i]`): the variable may be written through the pointer.
-  // Found from each `&` inside the spans: `&` is rare, and a regex scan from a
-  // span's start would run on to the next match, past the span, perhaps to the
-  // end of the file, for every declaration the server re-analyses.
+  // Found from each `&` in the spans' own text: `&` is rare, and a search of the
+  // file from a span's start would run on to the next one, past the span,
+  // perhaps to the end of the file, for every declaration the server re-analyses.
   for (const [from, to] of spans) {
-    for (let i = text.indexOf("&", from); i >= 0 && i < to; i = text.indexOf("&", i + 1)) {
-      ADDRESS_OF.lastIndex = i;
+    const own = text.slice(from, to);
+    for (let j = own.indexOf("&"); j >= 0; j = own.indexOf("&", j + 1)) {
+      ADDRESS_OF.lastIndex = from + j;
       const m = ADDRESS_OF.exec(text);
       if (m) assigned.add(m[1]!);
     }

@@ -495,7 +495,7 @@ export class FileAnalysis {
       null,
     );
     // Identifiers on the edited lines: declarations whose findings are about one are analysed again.
-    const editedText = editedLines(text, changes);
+    const editedText = editedLines(text, changes, edited);
     const editedWords = new Set<string>();
     if (this.decls.some((d) => d.subjects)) {
       for (const m of editedText.matchAll(WORD)) editedWords.add(m[0]);

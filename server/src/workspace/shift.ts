@@ -169,10 +169,15 @@ export function linesAround(text: string, spans: readonly [number, number][]): s
 /**
  * The lines the changes touched, as they were before (each change's
  * `replacedLines`) and as they are in `text` after all of them: what a check
- * for "did the edit mention x" reads.
+ * for "did the edit mention x" reads. `spans`: editedSpans(changes), when the
+ * caller has them.
  */
-export function editedLines(text: string, changes: readonly TextChange[]): string {
-  return [...changes.map((c) => c.replacedLines), linesAround(text, editedSpans(changes))].join("\n");
+export function editedLines(
+  text: string,
+  changes: readonly TextChange[],
+  spans: readonly [number, number][] = editedSpans(changes),
+): string {
+  return [...changes.map((c) => c.replacedLines), linesAround(text, spans)].join("\n");
 }
 
 /**
