@@ -6,12 +6,15 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { Finding } from "../server/src/analysis/types";
 import { KNOWN_IDS, RULES } from "../server/src/rules";
 import { Workspace } from "../server/src/workspace/model";
 import { WorkspaceResolver } from "../server/src/workspace/resolver";
+import { SCAN_THREADS_ENV } from "../server/src/lsp/server";
 import { FIXTURES, ready, ROOT } from "./helpers";
+import { LspClient } from "./support/lsp-client";
 
 const temps: string[] = [];
 after(() => {
@@ -119,6 +122,49 @@ describe("workspace scan in worker threads", () => {
     assert.ok(
       key.fixes.some((x) => x.safe && x.edits.length > 0),
       `a typed-key fix is offered: ${key.message}; ${key.fixes.map((x) => x.title).join(", ")}`,
+    );
+  });
+});
+
+describe("MAPCTX_SCAN_THREADS", () => {
+  /** Starts the server on a one-file workspace with the variable set; returns its log and the file's diagnostics. */
+  async function start(value: string): Promise<{ log: string[]; findings: number }> {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "mapctx-threads-")));
+    temps.push(dir);
+    const file = path.join(dir, "h.go");
+    fs.writeFileSync(
+      file,
+      'package h\n\nimport "net/http"\n\nvar seen = map[string]bool{}\n\nfunc h(w http.ResponseWriter, r *http.Request) {\n\tseen[r.URL.Path] = true\n}\n',
+    );
+    const client = new LspClient(dir, ["--stdio"], { ...process.env, [SCAN_THREADS_ENV]: value });
+    try {
+      await client.request("initialize", {
+        processId: process.pid,
+        workspaceFolders: [{ uri: pathToFileURL(dir).href, name: "t" }],
+        capabilities: {},
+      });
+      client.notify("initialized", {});
+      const p = await client.waitForDiagnostics(pathToFileURL(file).href, (d) => d.diagnostics.length > 0, "scan");
+      const log = client.messages
+        .filter((m) => m.method === "window/logMessage")
+        .map((m) => (m.params as { message: string }).message);
+      return { log, findings: p.diagnostics.length };
+    } finally {
+      client.kill();
+    }
+  }
+
+  test("0 scans in the server's own thread; a value that is no whole number is reported and the default used", async () => {
+    const zero = await start("0");
+    assert.equal(zero.findings, 1);
+    assert.ok(!zero.log.some((l) => l.includes(SCAN_THREADS_ENV)), zero.log.join("\n"));
+    const bad = await start("two");
+    assert.equal(bad.findings, 1);
+    assert.ok(
+      bad.log.some((l) =>
+        /^MAPCTX_SCAN_THREADS=two is not a whole number of threads; scanning with \d+ threads$/.test(l),
+      ),
+      bad.log.join("\n"),
     );
   });
 });
