@@ -314,11 +314,20 @@ function open(file: string, text: string) {
   return { doc, tree, first, edit, exact };
 }
 
+/** Runs `body` on a document opened with open(), and frees its tree afterwards. */
+function withDocument(file: string, text: string, body: (h: ReturnType<typeof open>) => void): void {
+  const h = open(file, text);
+  try {
+    body(h);
+  } finally {
+    h.tree.dispose();
+  }
+}
+
 describe("per-declaration analysis of a large file", () => {
   it("re-analyses one declaration per edit inside it, and agrees with the engine", () => {
     const file = "/demo/big.go";
-    const h = open(file, bigFile(3000));
-    try {
+    withDocument(file, bigFile(3000), (h) => {
       let seed = 3;
       const rnd = (n: number): number => {
         seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -335,9 +344,7 @@ describe("per-declaration analysis of a large file", () => {
       }
       const fresh = analyzeSources([{ file, text: h.doc.text }], "/demo", OPTS).findings;
       assert.deepEqual(findingKeys(last.findings), findingKeys(fresh));
-    } finally {
-      h.tree.dispose();
-    }
+    });
   });
 });
 
@@ -375,8 +382,7 @@ describe("declarations that come back", () => {
 describe("suppression directives typed in a large file", () => {
   it("applies a directive typed on a line of its own at once, and drops it when it is deleted", () => {
     const file = "/demo/big.go";
-    const h = open(file, bigFile(1500));
-    try {
+    withDocument(file, bigFile(1500), (h) => {
       const target = h.first.findings.find((f) => f.rule === "global-map-race")!;
       const line = target.range.start.line;
       const typed = h.edit({ line, character: 0 }, `\t//mapctx:ignore ${target.rule} guarded by the caller\n`)!;
@@ -389,9 +395,7 @@ describe("suppression directives typed in a large file", () => {
       const removed = h.edit({ line, character: 0 }, "", { line: line + 1, character: 0 })!;
       assert.ok(removed.findings.some((f) => f.rule === target.rule && f.range.start.line === line));
       assert.deepEqual(full(removed.findings), full(h.first.findings));
-    } finally {
-      h.tree.dispose();
-    }
+    });
   });
 });
 
@@ -401,8 +405,7 @@ describe("fixes on a tree that was edited and parsed again", () => {
     // differently on the re-parsed tree, and the map conversion's edits were grouped otherwise.
     const file = path.join(FIXTURES, "global-map-race", "literal_new_init.go");
     const original = fs.readFileSync(file, "utf8");
-    const h = open(file, original);
-    try {
+    withDocument(file, original, (h) => {
       const at = (offset: number): Pos => h.doc.positionAt(offset);
       const undo: { start: number; end: number; text: string }[] = [];
       const edit = (start: number, end: number, text: string): void => {
@@ -416,9 +419,7 @@ describe("fixes on a tree that was edited and parsed again", () => {
       assert.equal(h.doc.text, original);
       const fresh = analyzeSources([{ file, text: original }], path.dirname(file), OPTS).findings;
       assert.deepEqual(full(h.exact().findings), full(fresh));
-    } finally {
-      h.tree.dispose();
-    }
+    });
   });
 });
 
@@ -427,8 +428,7 @@ describe("memory of a large open file", () => {
     v8.setFlagsFromString("--expose-gc");
     const gc = vm.runInNewContext("gc") as () => void;
     // Two-byte text (the file has non-ASCII comments): about 200 KB per version.
-    const h = open("/demo/big.go", bigFile(5000));
-    try {
+    withDocument("/demo/big.go", bigFile(5000), (h) => {
       const heap = (): number => {
         gc();
         return process.memoryUsage().heapUsed / 1048576;
@@ -441,17 +441,14 @@ describe("memory of a large open file", () => {
       const grown = heap() - before;
       // Facts holding slices of each version would keep 100 versions: about 20 MB.
       assert.ok(grown < 6, `the heap grew by ${grown.toFixed(1)} MiB over 100 edits`);
-    } finally {
-      h.tree.dispose();
-    }
+    });
   });
 });
 
 describe("map fix sets kept while typing", () => {
   it("reuses the sets an edit left alone, moved with the text, equal to computing them afresh", () => {
     const file = "/demo/big.go";
-    const h = open(file, bigFile(1500));
-    try {
+    withDocument(file, bigFile(1500), (h) => {
       let reused = 0;
       let seed = 11;
       const rnd = (n: number): number => {
@@ -472,9 +469,7 @@ describe("map fix sets kept while typing", () => {
         assert.deepEqual(full(update.findings), full(fresh), `edit ${i}`);
       }
       assert.equal(reused, 30, "every edit reused the fix sets");
-    } finally {
-      h.tree.dispose();
-    }
+    });
   });
 
   it("computes a set again when an edited line names the map, and the exact run corrects what reuse cannot see", () => {
@@ -486,8 +481,7 @@ func list(w http.ResponseWriter, r *http.Request) {
 \t}
 }
 `;
-    const h = open(file, text);
-    try {
+    withDocument(file, text, (h) => {
       const fresh = () => analyzeSources([{ file, text: h.doc.text }], "/demo", OPTS).findings;
       // A new use that sync.Map cannot take, on a line that names the map: the message says so at once.
       const at = pos(h.doc.text, "\tcache[r.URL.Path] =");
@@ -500,9 +494,7 @@ func list(w http.ResponseWriter, r *http.Request) {
       const exact = h.exact();
       assert.equal(exact.reused, false);
       assert.deepEqual(full(exact.findings), full(fresh()));
-    } finally {
-      h.tree.dispose();
-    }
+    });
   });
 });
 
