@@ -61,7 +61,14 @@ const mayDeclareCache = new TreeCache<boolean>();
  * cached per tree, function and name.
  */
 function mayDeclare(fn: Node, name: string): boolean {
-  return mayDeclareCache.get(fn, () => mayBeBound(fn.text, name, 0, fn.text.length), `${fn.id}:${name}`);
+  return mayDeclareCache.get(
+    fn,
+    () => {
+      const text = fn.text;
+      return mayBeBound(text, name, 0, text.length);
+    },
+    `${fn.id}:${name}`,
+  );
 }
 
 /**
