@@ -1,7 +1,8 @@
 // The worker-thread pool gives exactly what the single-threaded run gives, in
 // the same order; it reports progress, can be cancelled and reused, and the CLI's
-// --jobs flag goes through it. A package bigger than the tree budget, whose later
-// files are parsed twice, gets the same findings as one kept whole.
+// --jobs flag goes through it. Threads started before discovery serve the run, or
+// are ended when it stays in one thread. A package bigger than the tree budget,
+// whose later files are parsed twice, gets the same findings as one kept whole.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -43,6 +44,19 @@ describe("analysis pool", () => {
       assert.deepEqual(threaded, single);
     });
   }
+
+  test("threads started before discovery serve the run, or are ended when it stays in this thread", async () => {
+    const single = checkPaths([FIXTURES], options());
+    const early = await checkPathsParallel([FIXTURES], { ...options(), jobs: 2, startThreadsEarly: true });
+    assert.deepEqual(early, single);
+    // Too few files for threads: the early ones are ended (a live one would keep the test process running).
+    const small = await checkPathsParallel([EXAMPLES], {
+      ...options(),
+      startThreadsEarly: true,
+      minFilesForThreads: 1_000_000,
+    });
+    assert.deepEqual(small, checkPaths([EXAMPLES], options()));
+  });
 
   test("progress counts files up to the total, in order", async () => {
     const seen: [number, number][] = [];
@@ -148,10 +162,13 @@ describe("analysis pool", () => {
     }
     assert.ok(sources.reduce((n, s) => n + s.text.length, 0) > TREE_BUDGET_CHARS, "the package is over the budget");
     const whole = analyzeSources(sources, dir, { rules: RULES, knownRules: KNOWN_IDS });
-    const checked = checkPaths([dir], options({ keepSuppressed: false }));
     assert.equal(whole.findings.filter((f) => f.rule === "global-map-race").length, 4);
-    assert.deepEqual(checked.findings, whole.findings);
-    assert.deepEqual(checked.failures, []);
+    // The default budget, one that keeps every tree (the CLI's) and one that keeps none.
+    for (const treeBudget of [undefined, 4 * TREE_BUDGET_CHARS, 1]) {
+      const checked = checkPaths([dir], options({ keepSuppressed: false, treeBudget }));
+      assert.deepEqual(checked.findings, whole.findings, `budget ${treeBudget}`);
+      assert.deepEqual(checked.failures, []);
+    }
   });
 });
 

@@ -14,6 +14,7 @@ import { SEVERITIES, severityRank, UserError, type Finding, type Range, type Sev
 import { UNUSED_IGNORE_DOCS } from "./rules/docs";
 import { KNOWN_IDS, RULES, type Rule } from "./rules";
 import type { RuleDocs } from "./rules/rule";
+import { BATCH_TREE_BUDGET_CHARS } from "./workspace/check";
 import { checkPathsParallel } from "./workspace/pool";
 import type { Note } from "./workspace/discover";
 import { fixPaths } from "./workspace/fix";
@@ -437,8 +438,14 @@ async function check(argv: string[], cwd: string): Promise<Outcome> {
     knownRules: KNOWN_IDS,
     config: resolver,
     keepSuppressed: args.format === "sarif",
+    treeBudget: BATCH_TREE_BUDGET_CHARS,
     jobs: args.jobs,
     minFilesForThreads: args.jobs === undefined ? THREADS_FROM : 0,
+    // A directory or many files: threads will most likely be used.
+    startThreadsEarly:
+      args.jobs !== undefined ||
+      paths.length >= THREADS_FROM ||
+      paths.some((p) => fs.statSync(p, { throwIfNoEntry: false })?.isDirectory()),
   });
   // --rules names the checks to report; unused-ignore is one of them only when listed.
   const findings = selected

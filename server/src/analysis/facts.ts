@@ -61,8 +61,7 @@ export interface FuncFact {
   range: Range;
   /** Receiver base type name for methods (`Cache` for `(c *Cache)`). */
   receiverType?: string;
-  exported: boolean;
-  params: { name: string; typeText: string }[];
+  /** The result list as written (truncated): `error`, `(map[string]int, error)`. */
   resultText: string;
 }
 
@@ -641,27 +640,18 @@ function typeFact(file: string, spec: Node): TypeFact | null {
 }
 
 function funcFact(file: string, decl: Node): FuncFact {
-  const name = decl.childForFieldName("name")?.text ?? "";
+  const nameNode = decl.childForFieldName("name");
+  const name = nameNode?.text ?? "";
   let receiverType: string | undefined;
   if (decl.type === "method_declaration") {
     const recv = decl.childForFieldName("receiver")?.namedChild(0)?.childForFieldName("type")?.text;
     if (recv) receiverType = recv.replace(/^\*/, "").replace(/\[.*$/, "");
   }
-  const params: { name: string; typeText: string }[] = [];
-  for (const p of decl.childForFieldName("parameters")?.namedChildren ?? []) {
-    if (!p) continue;
-    const typeText = p.childForFieldName("type")?.text ?? "";
-    const names = p.childrenForFieldName("name");
-    if (names.length === 0) params.push({ name: "", typeText });
-    for (const n of names) if (n) params.push({ name: n.text, typeText });
-  }
   return {
     name,
     file,
-    range: rangeOf(decl.childForFieldName("name") ?? decl),
+    range: rangeOf(nameNode ?? decl),
     receiverType,
-    exported: /^[A-Z]/.test(name),
-    params,
     resultText: clip(decl.childForFieldName("result")?.text ?? ""),
   };
 }

@@ -961,7 +961,9 @@ export class Workspace {
       if (stop()) return false;
       let result: DirectoryResult;
       try {
-        result = analyzeDirectory(job.dir, job.files, directoryOptions(job, this.rules, this.knownRules), true);
+        result = analyzeDirectory(job.dir, job.files, directoryOptions(job, this.rules, this.knownRules), {
+          withSummaries: true,
+        });
       } catch (e) {
         this.host.log("error", `analysing ${job.dir} failed: ${describe(e)}`);
         continue;

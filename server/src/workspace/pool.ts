@@ -44,6 +44,8 @@ export interface PoolRunOptions {
   keepSuppressed?: boolean;
   /** Also return each file's summary (the language server keeps them). */
   withSummaries?: boolean;
+  /** See CheckOptions.treeBudget. */
+  treeBudget?: number;
   /** Aborting terminates the workers busy with this run and rejects it with the signal's reason. */
   signal?: AbortSignal;
   /** Called after each directory with the number of files done so far and the total. */
@@ -58,6 +60,7 @@ export interface ToWorker extends DirectoryJob {
   rules: readonly string[];
   keepSuppressed: boolean;
   withSummaries: boolean;
+  treeBudget?: number;
 }
 
 /** @internal The messages a worker sends. */
@@ -177,6 +180,11 @@ export class AnalysisPool {
     await Promise.all(this.slots.splice(0).map((s) => this.end(s)));
   }
 
+  /** Starts every thread now rather than on first use, so that they boot (about 75 ms each) while the caller prepares. */
+  start(): void {
+    while (!this.closed && this.slots.length < this.size) this.spawn();
+  }
+
   /** Number of live worker threads (for tests). */
   get threads(): number {
     return this.slots.length;
@@ -206,6 +214,7 @@ export class AnalysisPool {
         rules: run.opts.rules,
         keepSuppressed: run.opts.keepSuppressed ?? false,
         withSummaries: run.opts.withSummaries ?? false,
+        treeBudget: run.opts.treeBudget,
       };
       slot.worker.postMessage(msg);
     }
@@ -337,6 +346,12 @@ export interface ParallelCheckOptions extends CheckOptions {
   signal?: AbortSignal;
   /** A pool to use (and keep); by default one is made for the run and closed after it. */
   pool?: AnalysisPool;
+  /**
+   * The run is likely to use threads: start them before the paths are
+   * discovered, so that they boot meanwhile. They are ended unused if the run
+   * turns out to be one for the calling thread.
+   */
+  startThreadsEarly?: boolean;
 }
 
 /**
@@ -346,32 +361,40 @@ export interface ParallelCheckOptions extends CheckOptions {
  * (not in the registry).
  */
 export async function checkPathsParallel(paths: string[], opts: ParallelCheckOptions): Promise<CheckResult> {
-  const { dirs, notes } = discover(paths, opts.config);
-  let total = 0;
-  for (const files of dirs.values()) total += files.length;
-  const jobs = Math.min(opts.jobs ?? defaultJobs(), dirs.size);
   const registered = registeredRules(opts.rules, opts.knownRules);
-  // A pool given is used whatever its size: its caller wants this thread kept free.
-  if (!registered || (!opts.pool && (jobs <= 1 || total < (opts.minFilesForThreads ?? 0)))) {
-    opts.signal?.throwIfAborted();
-    await initParser();
-    return checkDirs(dirs, notes, opts, opts.signal);
+  const wanted = opts.jobs ?? defaultJobs();
+  let pool = opts.pool;
+  if (!pool && opts.startThreadsEarly && registered && wanted > 1) {
+    pool = new AnalysisPool(wanted);
+    pool.start();
   }
-  const list: DirectoryJob[] = [];
-  for (const [dir, files] of dirs) {
-    // Resolved here, where configuration errors stop the run as they do in checkPaths.
-    list.push({ dir, files, severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) });
-  }
-  const pool = opts.pool ?? new AnalysisPool(jobs);
   try {
+    const { dirs, notes } = discover(paths, opts.config);
+    let total = 0;
+    for (const files of dirs.values()) total += files.length;
+    const jobs = Math.min(wanted, dirs.size);
+    // A pool given is used whatever its size: its caller wants this thread kept free.
+    if (!registered || (!opts.pool && (jobs <= 1 || total < (opts.minFilesForThreads ?? 0)))) {
+      opts.signal?.throwIfAborted();
+      if (pool !== opts.pool) await pool?.close();
+      await initParser();
+      return checkDirs(dirs, notes, opts, opts.signal);
+    }
+    const list: DirectoryJob[] = [];
+    for (const [dir, files] of dirs) {
+      // Resolved here, where configuration errors stop the run as they do in checkPaths.
+      list.push({ dir, files, severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) });
+    }
+    pool ??= new AnalysisPool(jobs);
     const results = await pool.run(list, {
       rules: opts.rules.map((r) => r.id),
       keepSuppressed: opts.keepSuppressed,
+      treeBudget: opts.treeBudget,
       signal: opts.signal,
       onProgress: opts.onProgress,
     });
     return mergeResults(notes, results);
   } finally {
-    if (!opts.pool) await pool.close();
+    if (pool && pool !== opts.pool) await pool.close();
   }
 }

@@ -30,7 +30,14 @@ function post(m: FromWorker): void {
 function run(task: ToWorker): void {
   const opts = directoryOptions(task, rulesFor(task.rules), KNOWN_IDS, task.keepSuppressed);
   try {
-    post({ type: "result", id: task.id, result: analyzeDirectory(task.dir, task.files, opts, task.withSummaries) });
+    post({
+      type: "result",
+      id: task.id,
+      result: analyzeDirectory(task.dir, task.files, opts, {
+        withSummaries: task.withSummaries,
+        treeBudget: task.treeBudget,
+      }),
+    });
   } catch (e) {
     post({ type: "error", id: task.id, message: e instanceof Error ? e.message : String(e) });
   }
