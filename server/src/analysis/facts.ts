@@ -102,7 +102,8 @@ export interface Captures {
   keysSelectors: Node[];
   /** `var m map[K]V` specs inside functions. */
   localMapVars: Node[];
-  returnStatements: Node[];
+  /** Offsets of `return` keywords: most files have many and most rules need none; see returnStatements(). */
+  returnOffsets: number[];
   /** Offsets of plain `=` operators with no index expression on their left (`x = v`, `x.f = v`); rules resolve the few they need. */
   plainAssignOps: number[];
 }
@@ -230,6 +231,23 @@ function tokenParent(root: Node, start: number, end: number, types: ReadonlySet<
   return parent && types.has(parent.type) ? parent : null;
 }
 
+const RETURNS = new WeakMap<Captures, Node[]>();
+
+/** The file's return statements, found from their keywords on first use. */
+export function returnStatements(file: FileSyntax): Node[] {
+  let out = RETURNS.get(file.caps);
+  if (!out) {
+    out = [];
+    const root = file.tree.rootNode;
+    for (const at of file.caps.returnOffsets) {
+      const stmt = tokenParent(root, at, at + "return".length, RETURN);
+      if (stmt) out.push(stmt);
+    }
+    RETURNS.set(file.caps, out);
+  }
+  return out;
+}
+
 /** Builds the summary and the captures of one parsed file, or of the declarations in scope. */
 export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: SyntaxScope): FileSyntax {
   const caps: Captures = {
@@ -239,7 +257,7 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
     methodCalls: [],
     keysSelectors: [],
     localMapVars: [],
-    returnStatements: [],
+    returnOffsets: [],
     plainAssignOps: [],
   };
   const assigned = new Set<string>();
@@ -303,11 +321,9 @@ export function analyzeSyntax(file: string, text: string, tree: Tree, scope?: Sy
           if (clause) caps.rangeClauses.push(clause);
           break;
         }
-        case "return": {
-          const stmt = tokenParent(root, start, end, RETURN);
-          if (stmt) caps.returnStatements.push(stmt);
+        case "return":
+          caps.returnOffsets.push(start);
           break;
-        }
         case "var": {
           const decl = tokenParent(root, start, end, VAR);
           if (decl && decl.parent?.type === "statement_list") {

@@ -2,7 +2,7 @@
 // A context carries one call's deadline, cancellation and values; kept beyond that call it cancels the wrong work or serves a dead request.
 import type { Node } from "../parser";
 import { frameworkOf, isContextType } from "../analysis/frameworks";
-import type { TypeFact } from "../analysis/facts";
+import { returnStatements, type TypeFact } from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
 import { enclosingFunction, rangeOf, synchronization, unparen } from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
@@ -225,7 +225,7 @@ func (w *Worker) Run(ctx context.Context) error {
       .map((t) => t.name);
     // A return builds or names a holder type only in a file whose text mentions one.
     const text = ctx.file.text;
-    const returns = holders.some((h) => text.includes(h)) ? ctx.file.caps.returnStatements : [];
+    const returns = holders.some((h) => text.includes(h)) ? returnStatements(ctx.file) : [];
     const resultMentions = new Map<number, boolean>();
     for (const ret of returns) {
       const results = ret.namedChild(0)?.namedChildren ?? [];

@@ -2,6 +2,7 @@
 // The caller gets the very map the package keeps writing: its reads and writes race with the package's and bypass the lock that guards it.
 import type { Node } from "../parser";
 import type { PackageFacts } from "../analysis/package";
+import { returnStatements } from "../analysis/facts";
 import {
   derefType,
   docComment,
@@ -197,7 +198,7 @@ func (c *Cache) Snapshot() map[string]string {
       if (e.type === "identifier") return written.has(e.text) && !!ctx.pkg.mapVar(e.text);
       return e.type === "selector_expression" && fields.has(e.childForFieldName("field")?.text ?? "");
     };
-    for (const ret of ctx.file.caps.returnStatements) {
+    for (const ret of returnStatements(ctx.file)) {
       const results = ret.namedChild(0)?.namedChildren ?? [];
       if (!results.some(interesting)) continue;
       const fn = enclosingFunction(ret);
