@@ -30,10 +30,15 @@ function f(ms: number): string {
   return `${ms.toFixed(2)} ms`;
 }
 
+/** LSP position of an offset, counted without copying the text: the client's garbage would pause it mid-measurement. */
 function posAt(text: string, offset: number): { line: number; character: number } {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length - 1;
-  return { line, character: offset - (before.lastIndexOf("\n") + 1) };
+  let line = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, character: offset - lineStart };
 }
 
 /** Offsets inside string literals and comments of function bodies, where a typed letter keeps the code valid. */
@@ -98,6 +103,8 @@ async function editorFigures(): Promise<void> {
       version++;
       const range = { start: posAt(text, offset), end: posAt(text, offset + remove) };
       text = text.slice(0, offset) + insert + text.slice(offset + remove);
+      // Only this edit's messages are looked at: the client keeps no history to collect garbage through.
+      client.forget();
       const mark = client.mark();
       const t0 = performance.now();
       client.notify("textDocument/didChange", {

@@ -257,6 +257,10 @@ describe("language server over stdio", () => {
     await settle("svc/handlers.go", expected("svc/handlers.go"), "handlers.go from disk");
     assert.equal(c.diagnostics.get(uri("vendor/x/x.go")), undefined, "vendor/ is skipped");
     assert.equal(c.diagnostics.get(uri("gen/gen.go")), undefined, "generated files are skipped");
+    assert.ok(
+      [...c.diagnostics.keys()].every((u) => u.startsWith("file://")),
+      "nothing is published for the start-up warm-up's own file",
+    );
   });
 
   it("follows incremental edits: non-ASCII, multi-change events, broken and repaired syntax", async () => {

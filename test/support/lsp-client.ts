@@ -146,6 +146,15 @@ export class LspClient {
     this.write({ jsonrpc: "2.0", method, params });
   }
 
+  /**
+   * Drops the messages received so far, so that a long run (the editor
+   * benchmark) does not keep them all: marks taken before are void. Call it
+   * only while nothing is being waited for.
+   */
+  forget(): void {
+    this.messages.length = 0;
+  }
+
   /** The number of messages received so far: pass it to waitFor to look only at later ones. */
   mark(): number {
     return this.messages.length;

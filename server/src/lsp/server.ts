@@ -227,6 +227,8 @@ export function startServer(connection: Connection): void {
 
   connection.onInitialize(async (params: InitializeParams): Promise<InitializeResult> => {
     await initParser();
+    // Before any document can arrive (about 0.1 s of CPU): the first keystrokes then run compiled code.
+    await workspace.warmUp();
     const caps = params.capabilities;
     support.configuration = caps.workspace?.configuration === true;
     support.watchers = caps.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;

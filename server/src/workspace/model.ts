@@ -24,6 +24,7 @@ import { analyzeDirectory, directoryOptions, type DirectoryResult } from "./chec
 import { moduleForDir } from "./gomod";
 import { AnalysisPool, defaultJobs, registeredRules, type DirectoryJob } from "./pool";
 import type { WorkspaceResolver } from "./resolver";
+import { KeystrokeWarmUp, type WarmUpResult } from "./warmup";
 
 export interface WorkspaceHost {
   /** New findings for a file; `version` is the open document's, null for files read from disk. */
@@ -334,6 +335,42 @@ export class Workspace {
       findings += st.findings.length;
     }
     return { files, findings, open };
+  }
+
+  /**
+   * Types into a file of its own (warmup.ts), one keystroke per turn of the
+   * event loop, so that the first keystrokes in the user's files run compiled
+   * code. Resolves with what it did, or undefined when it stopped early.
+   */
+  warmUp(keystrokes?: number): Promise<WarmUpResult | undefined> {
+    const t0 = performance.now();
+    return new Promise((resolve) => {
+      let w: KeystrokeWarmUp | undefined;
+      const fail = (e: unknown): void => {
+        w?.dispose();
+        this.host.log("warning", `warming up failed: ${describe(e)}`);
+        resolve(undefined);
+      };
+      const next = (): void => {
+        try {
+          if (this.disposed) {
+            w?.dispose();
+            resolve(undefined);
+            return;
+          }
+          w ??= new KeystrokeWarmUp(this.options, keystrokes);
+          if (w.step()) {
+            setImmediate(next);
+            return;
+          }
+          this.host.trace?.(`warm-up: ${w.result.keystrokes} keystrokes in ${ms(t0)} ms`);
+          resolve(w.result);
+        } catch (e) {
+          fail(e);
+        }
+      };
+      setImmediate(next);
+    });
   }
 
   // ---- open documents -------------------------------------------------------
