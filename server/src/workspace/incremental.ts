@@ -20,7 +20,15 @@ import type { TextChange } from "../documents";
 import type { Node, Tree } from "../parser";
 import type { ChangedRange } from "../trees";
 import { FixMemo } from "./fix-memo";
-import { editedLines, editedSpans, sameLineChanges, shiftAll, shiftFindings, shiftRangesInPlace } from "./shift";
+import {
+  editedLines,
+  editedSpans,
+  rememberLines,
+  sameLineChanges,
+  shiftAll,
+  shiftFindings,
+  shiftRangesInPlace,
+} from "./shift";
 import { Shelf, textHash } from "./shelf";
 
 interface Decl {
@@ -440,6 +448,7 @@ export class FileAnalysis {
         const owner = this.ownerOf(f.range.start);
         if (owner) owner.findings.push(f);
         else this.orphans.push(f);
+        rememberLines(f);
       }
       for (const d of this.decls) if (d.findings.length > 0) d.subjects = subjectsOf(d, tree);
       this.current = syntax!.summary;
