@@ -376,7 +376,11 @@ export async function checkPathsParallel(paths: string[], opts: ParallelCheckOpt
     // A pool given is used whatever its size: its caller wants this thread kept free.
     if (!registered || (!opts.pool && (jobs <= 1 || total < (opts.minFilesForThreads ?? 0)))) {
       opts.signal?.throwIfAborted();
-      if (pool !== opts.pool) await pool?.close();
+      if (pool !== opts.pool) {
+        // Started early for nothing.
+        await pool?.close();
+        pool = undefined;
+      }
       await initParser();
       return checkDirs(dirs, notes, opts, opts.signal);
     }
