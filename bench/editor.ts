@@ -13,6 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { LspClient, SERVER, type Message } from "../test/support/lsp-client";
+import { lineColumnAt } from "../test/support/text";
 import { SCAN_THREADS_ENV } from "../server/src/lsp/server";
 import { defaultJobs } from "../server/src/workspace/pool";
 import { corpus } from "./corpus";
@@ -30,15 +31,9 @@ function f(ms: number): string {
   return `${ms.toFixed(2)} ms`;
 }
 
-/** LSP position of an offset, counted without copying the text: the client's garbage would pause it mid-measurement. */
 function posAt(text: string, offset: number): { line: number; character: number } {
-  let line = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return { line, character: offset - lineStart };
+  const { line, column } = lineColumnAt(text, offset);
+  return { line, character: column };
 }
 
 /** Offsets inside string literals and comments of function bodies, where a typed letter keeps the code valid. */

@@ -28,6 +28,7 @@ import { applyEdits } from "../server/src/fixes/apply";
 import { parseGo, type Edit, type Tree } from "../server/src/parser";
 import { KNOWN_IDS, RULES } from "../server/src/rules";
 import { FIXTURES, ready, ROOT } from "./helpers";
+import { lineColumnAt } from "./support/text";
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? (process.env.npm_lifecycle_event === "fuzz" ? 20_000 : 1500));
 const FIRST_SEED = Number(process.env.FUZZ_SEED ?? 1);
@@ -158,13 +159,8 @@ function mutate(text: string, r: ReturnType<typeof rng>): { changes: Change[]; w
 }
 
 function pointAt(text: string, index: number): { row: number; column: number } {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf("\n"); i !== -1 && i < index; i = text.indexOf("\n", i + 1)) {
-    row++;
-    lineStart = i + 1;
-  }
-  return { row, column: index - lineStart };
+  const { line, column } = lineColumnAt(text, index);
+  return { row: line, column };
 }
 
 /** The tree-sitter edit for a change, with rows and columns in UTF-16 units like the indices. */
