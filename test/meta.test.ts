@@ -1,12 +1,15 @@
 // package.json declares the settings the server reads: their defaults must be
 // the server's defaults, and mapctx.rules must list exactly the rules the
 // registry has (plus the engine's unused-ignore), each with every severity.
+// The Neovim snippet and the README start the server with the flags the VS Code
+// client and the test client use.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { UNUSED_IGNORE } from "../server/src/analysis/suppress";
 import { DEFAULT_SETTINGS, RULE_SETTINGS, SCOPES, TRACE_LEVELS, type Settings } from "../server/src/lsp/settings";
+import { SERVER_NODE_FLAGS } from "../client/src/launch";
 import { RULES } from "../server/src/rules";
 import { ROOT } from "./helpers";
 
@@ -60,5 +63,16 @@ describe("package.json settings", () => {
     assert.deepEqual(listed, expected, "mapctx.rules properties in package.json: run npx tsx scripts/gen-settings.ts");
     for (const id of listed)
       assert.deepEqual(rules.properties![id]!.enum, [...RULE_SETTINGS], `mapctx.rules.${id} enum`);
+  });
+});
+
+describe("server launch", () => {
+  it("the Neovim snippet and the README pass node the server's flags", () => {
+    const lua = fs.readFileSync(path.join(ROOT, "test", "neovim", "mapctx.lua"), "utf8");
+    const cmd = /cmd = \{([^}]*)\}/.exec(lua)?.[1] ?? "";
+    const args = [...cmd.matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(args.slice(1, 1 + SERVER_NODE_FLAGS.length), [...SERVER_NODE_FLAGS], `mapctx.lua cmd: ${cmd}`);
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    assert.ok(readme.includes(`node ${SERVER_NODE_FLAGS.join(" ")} dist/server.js --stdio`), "README names the flags");
   });
 });

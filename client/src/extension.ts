@@ -9,6 +9,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
+import { SERVER_NODE_FLAGS } from "./launch";
 
 const SOURCE = "mapctx";
 const ANALYZE_WORKSPACE = "mapctx/analyzeWorkspace";
@@ -33,11 +34,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Mapctx
 
   const serverModule = context.asAbsolutePath(path.join("dist", "server.js"));
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
+    run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_FLAGS] } },
     debug: {
       module: serverModule,
       transport: TransportKind.ipc,
-      options: { execArgv: ["--nolazy", "--inspect=6019"] },
+      options: { execArgv: [...SERVER_NODE_FLAGS, "--nolazy", "--inspect=6019"] },
     },
   };
   const clientOptions: LanguageClientOptions = {

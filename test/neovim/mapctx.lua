@@ -20,7 +20,7 @@ function M.setup(opts)
     end
     client_id = vim.lsp.start_client({
       name = "mapctx",
-      cmd = { opts.node or "node", server, "--stdio" },
+      cmd = { opts.node or "node", "--v8-pool-size=0", server, "--stdio" },
       root_dir = root,
       workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
       -- The same keys as the VS Code settings, without the "mapctx." prefix.

@@ -3,6 +3,7 @@
 // server's requests, and lets callers wait for messages (never for time).
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import * as path from "node:path";
+import { SERVER_NODE_FLAGS } from "../../client/src/launch";
 
 export interface Message {
   jsonrpc: "2.0";
@@ -59,10 +60,14 @@ export class LspClient {
     cwd: string,
     args: string[] = ["--stdio"],
     env: NodeJS.ProcessEnv = process.env,
-    /** Flags for node itself (before the server's path), such as --expose-gc. */
+    /** Flags for node itself (before the server's path), such as --expose-gc; added to those editors use. */
     nodeArgs: string[] = [],
   ) {
-    this.proc = spawn(process.execPath, [...nodeArgs, SERVER, ...args], { cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    this.proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...nodeArgs, SERVER, ...args], {
+      cwd,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     this.proc.stdout.on("data", (chunk: Buffer) => this.onData(chunk));
     this.proc.stderr.on("data", (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exited = new Promise((resolve) => this.proc.on("exit", (code) => resolve(code)));
