@@ -214,7 +214,8 @@ async function scanFigures(threads: number): Promise<void> {
         `(${(Number(files) / secs).toFixed(0)} files/s), ${findings} findings in ${published} files`,
     );
     console.log(
-      `  server RSS after the scan: ${(mem.rss / 1048576).toFixed(0)} MiB (peak ${(mem.peak / 1048576).toFixed(0)} MiB; target < 300 MiB)`,
+      `  server RSS after the scan: ${(mem.rss / 1048576).toFixed(0)} MiB (target < 300 MiB); ` +
+        `peak while the workers ran: ${(mem.peak / 1048576).toFixed(0)} MiB`,
     );
     await client.shutdown();
   } finally {
