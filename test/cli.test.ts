@@ -10,7 +10,7 @@ import { after, describe, test } from "node:test";
 import { failureLines } from "../server/src/cli";
 import { docsUrl } from "../server/src/analysis/docsUrl";
 import { RULES } from "../server/src/rules";
-import { ROOT } from "./helpers";
+import { FIXTURES, ROOT } from "./helpers";
 
 /** Newest modification time under the given paths. */
 function newest(paths: string[]): number {
@@ -240,6 +240,39 @@ describe(`cli (${useBundle ? "dist/cli.js" : "server/src/cli.ts via tsx"})`, () 
     assert.equal(silenced.locations[0].physicalLocation.artifactLocation.uri, "dir%20with%20space/b.go");
     assert.deepEqual(silenced.suppressions, [{ kind: "inSource", justification: "single writer" }]);
     assert.ok(run.originalUriBaseIds["%SRCROOT%"].uri.endsWith("/"));
+  });
+
+  test("json and sarif carry the same fixes; a typed-key fix reaches packages outside the paths given", () => {
+    // The module's auth package reads the key api sets; only api is checked.
+    const module = path.join(FIXTURES, "context-key-builtin", "cross_package");
+    const args = ["check", "--rules", "context-key-builtin", "api"];
+    const findings = json(mapctx(module, ...args, "--format", "json"));
+    const results = JSON.parse(mapctx(module, ...args, "--format", "sarif").stdout).runs[0].results;
+    assert.equal(findings.length, 3);
+    assert.equal(results.length, 3);
+    const edit = (file: string, r: Record<string, number>, newText: string) =>
+      `${file}:${r.line}:${r.column}-${r.endLine}:${r.endColumn} ${JSON.stringify(newText)}`;
+    findings.forEach((f, i) => {
+      const typed = f.fixes.find((x) => x.title === "Introduce a typed context key");
+      assert.ok(typed, `${f.file}:${f.line}: typed-key fix`);
+      const edits = typed.edits as ({ file: string; newText: string } & Record<string, number>)[];
+      const sarif = results[i].fixes.find((x: { description: { text: string } }) => x.description.text === typed.title);
+      assert.equal(sarif.properties.safe, true);
+      const replaced: string[] = [];
+      for (const change of sarif.artifactChanges)
+        for (const r of change.replacements) {
+          const d = r.deletedRegion;
+          const region = { line: d.startLine, column: d.startColumn, endLine: d.endLine, endColumn: d.endColumn };
+          replaced.push(edit(change.artifactLocation.uri, region, r.insertedContent.text));
+        }
+      assert.deepEqual(replaced.sort(), edits.map((e) => edit(e.file, e, e.newText)).sort());
+    });
+    assert.deepEqual(
+      [
+        ...new Set(findings.flatMap((f) => f.fixes.flatMap((x) => (x.edits as { file: string }[]).map((e) => e.file)))),
+      ].sort(),
+      ["api/api.go", "auth/auth.go", "auth/auth_test.go"],
+    );
   });
 
   test("sarif: fingerprints survive lines moving and differ between findings", () => {

@@ -3,6 +3,7 @@
 // --jobs flag goes through it. Threads started before discovery serve the run, or
 // are ended when it stays in one thread. A package bigger than the tree budget,
 // whose later files are parsed twice, gets the same findings as one kept whole.
+// Typed-key fixes, which need facts about the whole module, are the same as the editor's.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,10 +13,11 @@ import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { ConfigResolver } from "../server/src/analysis/config";
 import { analyzeSources } from "../server/src/analysis/engine";
-import { KNOWN_IDS, RULES } from "../server/src/rules";
+import { TYPED_KEY_TITLE } from "../server/src/fixes/context-key";
+import { KNOWN_IDS, RULES, ruleById } from "../server/src/rules";
 import { checkPaths, TREE_BUDGET_CHARS, type CheckOptions } from "../server/src/workspace/check";
 import { AnalysisPool, checkPathsParallel } from "../server/src/workspace/pool";
-import { FIXTURES, ready, ROOT } from "./helpers";
+import { analyzeCase, FIXTURES, ready, ROOT } from "./helpers";
 
 const EXAMPLES = path.join(ROOT, "examples");
 
@@ -56,6 +58,35 @@ describe("analysis pool", () => {
       minFilesForThreads: 1_000_000,
     });
     assert.deepEqual(small, checkPaths([EXAMPLES], options()));
+  });
+
+  test("typed-key fixes see every package of the module, not only the paths given, in this thread and on workers", async () => {
+    const module = path.join(FIXTURES, "context-key-builtin", "cross_package");
+    const api = path.join(module, "api");
+    const pool = new AnalysisPool(2);
+    try {
+      const single = checkPaths([api], options());
+      assert.deepEqual(await checkPathsParallel([api], { ...options(), pool }), single);
+      const keys = single.findings.filter((f) => f.rule === "context-key-builtin");
+      assert.equal(keys.length, 3);
+      // What the editor and `mapctx fix` offer, with the whole module as the workspace.
+      const whole = analyzeCase(ruleById("context-key-builtin")!, module).findings;
+      for (const f of keys) {
+        const same = whole.find((w) => w.file === f.file && w.range.start.line === f.range.start.line);
+        const fix = f.fixes.find((x) => x.title === TYPED_KEY_TITLE);
+        assert.ok(fix && same, `line ${f.range.start.line + 1}: a typed-key fix`);
+        assert.deepEqual(
+          fix,
+          same.fixes.find((x) => x.title === TYPED_KEY_TITLE),
+        );
+      }
+      const reached = new Set(
+        keys.flatMap((f) => f.fixes.flatMap((x) => x.edits.map((e) => path.relative(module, e.file)))),
+      );
+      assert.deepEqual([...reached].sort(), ["api/api.go", "auth/auth.go", "auth/auth_test.go"]);
+    } finally {
+      await pool.close();
+    }
   });
 
   test("progress counts files up to the total, in order", async () => {

@@ -10,7 +10,16 @@ import { ConfigResolver, loadConfigFile } from "./analysis/config";
 import { docsUrl, repositoryUrl, VERSION } from "./analysis/docsUrl";
 import { normalizeText, type RuleFailure } from "./analysis/engine";
 import { UNUSED_IGNORE } from "./analysis/suppress";
-import { SEVERITIES, severityRank, UserError, type Finding, type Range, type Severity } from "./analysis/types";
+import {
+  SEVERITIES,
+  severityRank,
+  UserError,
+  type Finding,
+  type Fix,
+  type Range,
+  type Severity,
+  type TextEdit,
+} from "./analysis/types";
 import { UNUSED_IGNORE_DOCS } from "./rules/docs";
 import { KNOWN_IDS, RULES, type Rule } from "./rules";
 import type { RuleDocs } from "./rules/rule";
@@ -233,6 +242,11 @@ function oneBased(range: Range): { line: number; column: number; endLine: number
   };
 }
 
+/** The fixes reports list: the generic ignore fix is an editor affordance, not a rewrite. */
+function reportedFixes(f: Finding): Fix[] {
+  return f.fixes.filter((x) => !isIgnoreFix(x));
+}
+
 function formatJson(findings: Finding[], cwd: string): string {
   const out = {
     version: 1,
@@ -243,14 +257,11 @@ function formatJson(findings: Finding[], cwd: string): string {
       severity: f.severity,
       message: f.message,
       related: f.related.map((r) => ({ file: portablePath(r.file, cwd), ...oneBased(r.range), message: r.message })),
-      // The generic ignore fix is an editor affordance; reports list the real rewrites.
-      fixes: f.fixes
-        .filter((x) => !isIgnoreFix(x))
-        .map((x) => ({
-          title: x.title,
-          safe: x.safe,
-          edits: x.edits.map((e) => ({ file: portablePath(e.file, cwd), ...oneBased(e.range), newText: e.newText })),
-        })),
+      fixes: reportedFixes(f).map((x) => ({
+        title: x.title,
+        safe: x.safe,
+        edits: x.edits.map((e) => ({ file: portablePath(e.file, cwd), ...oneBased(e.range), newText: e.newText })),
+      })),
     })),
   };
   return JSON.stringify(out, null, 2) + "\n";
@@ -284,6 +295,26 @@ function sarifArtifact(file: string, cwd: string): SarifArtifact {
 function sarifRegion(range: Range) {
   const p = oneBased(range);
   return { startLine: p.line, startColumn: p.column, endLine: p.endLine, endColumn: p.endColumn };
+}
+
+/**
+ * SARIF fix objects: one artifact change per file, in the order the files are
+ * first edited, each edit a replacement (an empty deleted region inserts).
+ * Whether a fix needs review is in its property bag.
+ */
+function sarifFixes(f: Finding, cwd: string) {
+  return reportedFixes(f).map((x) => {
+    const byFile = new Map<string, TextEdit[]>();
+    for (const e of x.edits) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+    return {
+      description: { text: x.title },
+      artifactChanges: [...byFile].map(([file, edits]) => ({
+        artifactLocation: sarifArtifact(file, cwd),
+        replacements: edits.map((e) => ({ deletedRegion: sarifRegion(e.range), insertedContent: { text: e.newText } })),
+      })),
+      properties: { safe: x.safe },
+    };
+  });
 }
 
 /** Reads source lines for fingerprints, once per file. */
@@ -333,6 +364,7 @@ function formatSarif(findings: Finding[], failures: RuleFailure[], notes: Note[]
             })),
           }
         : {}),
+      ...(reportedFixes(f).length > 0 ? { fixes: sarifFixes(f, cwd) } : {}),
       partialFingerprints: { "mapctxFingerprint/v1": `${hash}:${n}` },
       ...(f.suppressed
         ? {

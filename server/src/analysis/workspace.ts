@@ -140,13 +140,19 @@ export function workspaceFromSources(
   const records: WorkspaceFile[] = [];
   for (const s of sources) {
     texts.set(s.file, s.text);
-    const tree = parseGo(s.text);
-    if (!tree) continue;
-    try {
-      records.push(workspaceFileOf(analyzeSyntax(s.file, s.text, tree).summary, isGenerated(s.text)));
-    } finally {
-      tree.delete();
-    }
+    const record = recordOfText(s.file, s.text);
+    if (record) records.push(record);
   }
   return new WorkspaceIndex(records, (file) => texts.get(file), moduleFor);
+}
+
+/** The record of a file given as (normalized) text, parsed for it and the tree deleted; undefined when it does not parse. */
+export function recordOfText(file: string, text: string): WorkspaceFile | undefined {
+  const tree = parseGo(text);
+  if (!tree) return undefined;
+  try {
+    return workspaceFileOf(analyzeSyntax(file, text, tree).summary, isGenerated(text));
+  } finally {
+    tree.delete();
+  }
 }

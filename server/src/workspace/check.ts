@@ -12,10 +12,12 @@ import {
 } from "../analysis/engine";
 import type { FileSummary, FileSyntax } from "../analysis/facts";
 import { PackageFacts } from "../analysis/package";
+import { recordOfText, WorkspaceIndex, workspaceFileOf, type WorkspaceFile } from "../analysis/workspace";
 import { compareFindings, UserError, type Finding, type GoModule, type SeveritySetting } from "../analysis/types";
 import type { Rule } from "../rules/rule";
+import { workspaceFiles } from "./disk-facts";
 import { discover, readGoFile, type Note } from "./discover";
-import { moduleForDir } from "./gomod";
+import { moduleForDir, moduleForFile } from "./gomod";
 
 export interface CheckOptions {
   rules: readonly Rule[];
@@ -43,6 +45,8 @@ export interface DirectoryResult extends AnalysisResult {
   summaries?: FileSummary[];
   /** The generated files among them (they feed package facts and get no findings), with the summaries. */
   generated?: string[];
+  /** Workspace records of the files parsed, generated ones included, when asked for. */
+  records?: WorkspaceFile[];
 }
 
 function describe(e: unknown): string {
@@ -73,6 +77,8 @@ export interface DirectoryRunOptions {
   withSummaries?: boolean;
   /** Default TREE_BUDGET_CHARS. */
   treeBudget?: number;
+  /** Also return each file's workspace record (for a run's rules that need workspace facts). */
+  withRecords?: boolean;
 }
 
 interface ParsedFile {
@@ -94,7 +100,7 @@ export function analyzeDirectory(
   dir: string,
   files: readonly string[],
   opts: AnalysisOptions,
-  { withSummaries = false, treeBudget = TREE_BUDGET_CHARS }: DirectoryRunOptions = {},
+  { withSummaries = false, treeBudget = TREE_BUDGET_CHARS, withRecords = false }: DirectoryRunOptions = {},
 ): DirectoryResult {
   const notes: Note[] = [];
   const parsed: ParsedFile[] = [];
@@ -181,6 +187,7 @@ export function analyzeDirectory(
     ...(withSummaries
       ? { summaries: parsed.map((p) => p.summary), generated: parsed.filter((p) => p.generated).map((p) => p.file) }
       : {}),
+    ...(withRecords ? { records: parsed.map((p) => workspaceFileOf(p.summary, p.generated)) } : {}),
   };
 }
 
@@ -222,6 +229,70 @@ export function mergeResults(discoveryNotes: Note[], results: readonly Directory
   return out;
 }
 
+/** Whether a run of these rules asks each directory for its workspace records (see withWorkspaceFacts). */
+export function needsRecords(rules: readonly Rule[]): boolean {
+  return rules.some((r) => r.needsWorkspace);
+}
+
+/** The directories (indexes into `dirs` and `results`) with a finding whose rule needs workspace facts. */
+export function workspaceRedo(results: readonly DirectoryResult[], rules: readonly Rule[]): number[] {
+  const ids = new Set(rules.filter((r) => r.needsWorkspace).map((r) => r.id));
+  const out: number[] = [];
+  if (ids.size === 0) return out;
+  results.forEach((r, i) => {
+    if (r.findings.some((f) => ids.has(f.rule))) out.push(i);
+  });
+  return out;
+}
+
+/** Text for workspace facts: what the run read, generated files included. */
+function diskText(file: string): string | undefined {
+  const r = readGoFile(file);
+  if ("text" in r) return normalizeText(r.text);
+  if ("skip" in r) return normalizeText(r.source);
+  return undefined;
+}
+
+/**
+ * Analyses again, in this thread and with facts about every Go file of their
+ * modules, the directories listed by workspaceRedo: a typed-key fix must see
+ * every package that uses the key, as the editor and `mapctx fix` do. Files of
+ * the run give their records; files of the modules outside the given paths are
+ * parsed for theirs. `results` (in `dirs` order) is updated in place. The
+ * parser must be initialised.
+ */
+export function withWorkspaceFacts(
+  dirs: ReadonlyMap<string, readonly string[]>,
+  results: DirectoryResult[],
+  redo: readonly number[],
+  opts: CheckOptions,
+): void {
+  if (redo.length === 0) return;
+  const entries = [...dirs];
+  const records = new Map<string, WorkspaceFile>();
+  for (const r of results) for (const rec of r.records ?? []) records.set(rec.file, rec);
+  for (const file of workspaceFiles(
+    redo.map((i) => entries[i]![0]),
+    opts.config,
+  )) {
+    if (records.has(file)) continue;
+    const text = diskText(file);
+    const rec = text === undefined ? undefined : recordOfText(file, text);
+    if (rec) records.set(file, rec);
+  }
+  const workspace = new WorkspaceIndex(records.values(), diskText, moduleForFile);
+  try {
+    for (const i of redo) {
+      const [dir, files] = entries[i]!;
+      const settings = { severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) };
+      const options = directoryOptions(settings, opts.rules, opts.knownRules, opts.keepSuppressed);
+      results[i] = analyzeDirectory(dir, files, { ...options, workspace }, { treeBudget: opts.treeBudget });
+    }
+  } finally {
+    workspace.dispose();
+  }
+}
+
 /** Analyses the Go files under `paths` in this thread. The parser must be initialised. */
 export function checkPaths(paths: string[], opts: CheckOptions): CheckResult {
   const { dirs, notes } = discover(paths, opts.config);
@@ -239,16 +310,19 @@ export function checkDirs(
   for (const files of dirs.values()) total += files.length;
   let done = 0;
   const results: DirectoryResult[] = [];
+  const withRecords = needsRecords(opts.rules);
   for (const [dir, files] of dirs) {
     signal?.throwIfAborted();
     const settings = { severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) };
     results.push(
       analyzeDirectory(dir, files, directoryOptions(settings, opts.rules, opts.knownRules, opts.keepSuppressed), {
         treeBudget: opts.treeBudget,
+        withRecords,
       }),
     );
     done += files.length;
     opts.onProgress?.(done, total);
   }
+  withWorkspaceFacts(dirs, results, workspaceRedo(results, opts.rules), opts);
   return mergeResults(discoveryNotes, results);
 }

@@ -10,6 +10,9 @@ import { KNOWN_IDS, ruleById, type Rule } from "../rules";
 import {
   checkDirs,
   mergeResults,
+  needsRecords,
+  withWorkspaceFacts,
+  workspaceRedo,
   type CheckOptions,
   type CheckResult,
   type DirectoryResult,
@@ -44,6 +47,8 @@ export interface PoolRunOptions {
   keepSuppressed?: boolean;
   /** Also return each file's summary (the language server keeps them). */
   withSummaries?: boolean;
+  /** Also return each file's workspace record. */
+  withRecords?: boolean;
   /** See CheckOptions.treeBudget. */
   treeBudget?: number;
   /** Aborting terminates the workers busy with this run and rejects it with the signal's reason. */
@@ -60,6 +65,7 @@ export interface ToWorker extends DirectoryJob {
   rules: readonly string[];
   keepSuppressed: boolean;
   withSummaries: boolean;
+  withRecords: boolean;
   treeBudget?: number;
 }
 
@@ -214,6 +220,7 @@ export class AnalysisPool {
         rules: run.opts.rules,
         keepSuppressed: run.opts.keepSuppressed ?? false,
         withSummaries: run.opts.withSummaries ?? false,
+        withRecords: run.opts.withRecords ?? false,
         treeBudget: run.opts.treeBudget,
       };
       slot.worker.postMessage(msg);
@@ -394,9 +401,16 @@ export async function checkPathsParallel(paths: string[], opts: ParallelCheckOpt
       rules: opts.rules.map((r) => r.id),
       keepSuppressed: opts.keepSuppressed,
       treeBudget: opts.treeBudget,
+      withRecords: needsRecords(opts.rules),
       signal: opts.signal,
       onProgress: opts.onProgress,
     });
+    const redo = workspaceRedo(results, opts.rules);
+    if (redo.length > 0) {
+      opts.signal?.throwIfAborted();
+      await initParser();
+      withWorkspaceFacts(dirs, results, redo, opts);
+    }
     return mergeResults(notes, results);
   } finally {
     if (pool && pool !== opts.pool) await pool.close();

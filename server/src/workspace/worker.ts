@@ -35,6 +35,7 @@ function run(task: ToWorker): void {
       id: task.id,
       result: analyzeDirectory(task.dir, task.files, opts, {
         withSummaries: task.withSummaries,
+        withRecords: task.withRecords,
         treeBudget: task.treeBudget,
       }),
     });
