@@ -165,6 +165,25 @@ export interface FileSyntax {
 
 const GENERATED = /^\/\/ Code generated .* DO NOT EDIT\.$/m;
 
+/**
+ * Replaces, in place, every string of plain data that could be a slice of the
+ * file's text with a copy. V8 keeps the whole text alive for each slice of it:
+ * a declaration's facts outlive many versions of an open file's text (one per
+ * keystroke elsewhere), and their type texts would keep every one of them;
+ * workspace records outlive the texts of every file of a run.
+ */
+export function detachStrings(value: unknown): void {
+  if (value === null || typeof value !== "object") return;
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    // Shorter strings are copies already: V8 slices only from 13 characters on.
+    if (typeof v === "string") {
+      if (v.length >= 13) obj[k] = (" " + v).slice(1);
+    } else detachStrings(v);
+  }
+}
+
 /** Whether Go source carries the standard generated-code marker before its package clause. */
 export function isGenerated(text: string): boolean {
   const head = text.length > 8192 ? text.slice(0, 8192) : text;

@@ -5,7 +5,7 @@
 // cannot know all uses and offers no such fix.
 import * as path from "node:path";
 import { parseGo } from "../parser";
-import { analyzeSyntax, isGenerated, type FileSummary, type FileSyntax } from "./facts";
+import { analyzeSyntax, detachStrings, isGenerated, type FileSummary, type FileSyntax } from "./facts";
 import { unquoteGo } from "./keys";
 import type { GoModule } from "./types";
 
@@ -46,13 +46,16 @@ export function workspaceFileOf(summary: FileSummary, generated = false): Worksp
     const v = c.valueText === undefined ? undefined : unquoteGo(c.valueText);
     if (v !== undefined) keys.add(v);
   }
-  return {
+  const record: WorkspaceFile = {
     file: summary.file,
     packageName: summary.packageName,
     imports: Object.values(summary.imports),
     contextKeys: [...keys].sort(),
     ...(generated ? { generated } : {}),
   };
+  // Records outlive the file's text, which a slice of it would keep.
+  detachStrings(record);
+  return record;
 }
 
 /** WorkspaceFacts over a list of records, reading texts through a callback. Call dispose() to free parsed trees. */

@@ -13,7 +13,14 @@
 // file whole exactly as the CLI does.
 import { finishFindings, runRules, type AnalysisOptions, type RuleFailure } from "../analysis/engine";
 import { mayHaveDirective } from "../analysis/suppress";
-import { analyzeSyntax, mergeSummaries, type Captures, type FileSummary, type FileSyntax } from "../analysis/facts";
+import {
+  analyzeSyntax,
+  detachStrings,
+  mergeSummaries,
+  type Captures,
+  type FileSummary,
+  type FileSyntax,
+} from "../analysis/facts";
 import type { PackageFacts } from "../analysis/package";
 import { comparePositions, type Finding, type Position } from "../analysis/types";
 import type { TextChange } from "../documents";
@@ -87,24 +94,6 @@ export function factsKey(summary: FileSummary): string {
   return JSON.stringify(summary, (k, v: unknown) =>
     k === "range" || k === "hasErrors" || k === "file" ? undefined : v,
   );
-}
-
-/**
- * Replaces, in place, every string of plain data that could be a slice of the
- * file's text with a copy. V8 keeps the whole text alive for each slice of it;
- * a declaration's facts outlive many versions of an open file's text (one per
- * keystroke elsewhere), and their type texts would keep every one of them.
- */
-function detachStrings(value: unknown): void {
-  if (value === null || typeof value !== "object") return;
-  const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) {
-    const v = obj[k];
-    // Shorter strings are copies already: V8 slices only from 13 characters on.
-    if (typeof v === "string") {
-      if (v.length >= 13) obj[k] = (" " + v).slice(1);
-    } else detachStrings(v);
-  }
 }
 
 function findingKey(f: Finding): string {
