@@ -28,28 +28,13 @@ import { applyEdits } from "../server/src/fixes/apply";
 import { parseGo, type Edit, type Tree } from "../server/src/parser";
 import { KNOWN_IDS, RULES } from "../server/src/rules";
 import { FIXTURES, ready, ROOT } from "./helpers";
+import { rng } from "./support/rng";
 import { lineColumnAt } from "./support/text";
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? (process.env.npm_lifecycle_event === "fuzz" ? 20_000 : 1500));
 const FIRST_SEED = Number(process.env.FUZZ_SEED ?? 1);
 /** Files larger than this are not picked: the point is many mutants, not big ones. */
 const MAX_CHARS = 24_000;
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): { int(n: number): number; pick<T>(a: readonly T[]): T } {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (n) => Math.floor(next() * n),
-    pick: (a) => a[Math.floor(next() * a.length)]!,
-  };
-}
 
 /** Go files under `base` of at most MAX_CHARS, sorted. */
 function goFiles(base: string): string[] {

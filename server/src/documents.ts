@@ -3,6 +3,7 @@
 // code units, like LSP and web-tree-sitter) measured on the text before it.
 // Lines end at "\n", "\r\n" or "\r", as in LSP; the line starts are updated
 // around each change instead of rescanning the whole text.
+import { positionOfOffset } from "./analysis/lines";
 import type { Position, Range } from "./analysis/types";
 
 /** One change as the editor sends it: a range replaced, or the whole text when there is no range. */
@@ -65,15 +66,7 @@ export class OpenDocument {
 
   /** The position of an offset (clamped to the text). */
   positionAt(offset: number): Position {
-    const o = Math.max(0, Math.min(offset, this.content.length));
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= o) lo = mid;
-      else hi = mid - 1;
-    }
-    return { line: lo, character: o - this.starts[lo]! };
+    return positionOfOffset(this.starts, Math.max(0, Math.min(offset, this.content.length)));
   }
 
   /** The offset of a position; a character past the end of its line means the line's end, as LSP says. */

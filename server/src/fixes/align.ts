@@ -3,7 +3,9 @@
 // other comments of that run as gofmt would, or the fix leaves unformatted code.
 import type { FileSyntax } from "../analysis/facts";
 import type { Position, TextEdit } from "../analysis/types";
+import { lineStarts, positionOfOffset } from "../analysis/lines";
 import type { Node, Tree } from "../parser";
+import { runeWidth, tabFormat } from "./tabwriter";
 
 /** One source line split the way gofmt's tabwriter sees a statement line. */
 interface Lexed {
@@ -134,12 +136,6 @@ function joins(a: Lexed, b: Lexed): boolean {
   );
 }
 
-function width(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}
-
 /**
  * For lines whose alignment has more cells than code and comment (keyed elements
  * of multi-line composite literals, struct fields, specs of grouped
@@ -191,28 +187,11 @@ interface Resolved {
 /** Where an offset of the edited text comes from: the original text, or an edit's new text. */
 type Origin = { kind: "old"; offset: number } | { kind: "edit"; index: number; offset: number };
 
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
-  return starts;
-}
-
 function offsetOf(starts: number[], text: string, p: Position): number {
   if (p.line >= starts.length) return text.length;
   const s = starts[p.line]!;
   const next = p.line + 1 < starts.length ? starts[p.line + 1]! - 1 : text.length;
   return Math.min(s + p.character, next);
-}
-
-function positionOf(starts: number[], offset: number): Position {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { line: lo, character: offset - starts[lo]! };
 }
 
 /**
@@ -242,7 +221,7 @@ export function alignComments(
 
   // An edit before the last cell of a line with several cells moves that line's columns.
   for (const r of resolved) {
-    const p = positionOf(starts, r.start);
+    const p = positionOfOffset(starts, r.start);
     const first = /^\s*/.exec(text.slice(starts[p.line]!, r.start))![0].length;
     const col = lastCellColumn(syntax.tree, p.line, Math.min(first, p.character));
     if (col >= 0 && p.character < col) return null;
@@ -277,7 +256,7 @@ export function alignComments(
 
   const lines = lexLines(out);
   const newStarts = lines.map((l) => l.start);
-  const lineAt = (offset: number): number => positionOf(newStarts, offset).line;
+  const lineAt = (offset: number): number => positionOfOffset(newStarts, offset).line;
   // Lines around every edit: the edited lines and their neighbours, whose run of comments may have split or grown.
   const seeds = new Set<number>();
   for (const s of segments) {
@@ -309,12 +288,12 @@ export function alignComments(
       if (n?.opaque && n.indent === lines[seed]!.indent && n.code !== "") return null;
     }
     let max = 0;
-    for (let k = a; k <= b; k++) max = Math.max(max, width(lines[k]!.code));
+    for (let k = a; k <= b; k++) max = Math.max(max, runeWidth(lines[k]!.code));
     let changed = false;
     for (let k = a; k <= b; k++) {
       done.add(k);
       const l = lines[k]!;
-      const want = max - width(l.code) + 1;
+      const want = max - runeWidth(l.code) + 1;
       if (l.commentStart - l.codeEnd !== want) {
         padding.set(k, want);
         changed = true;
@@ -325,7 +304,7 @@ export function alignComments(
     for (let k = a; k <= b; k++) {
       const from = originOf(lines[k]!.start + lines[k]!.indent, true);
       if (from.kind !== "old") continue;
-      const oldLine = positionOf(starts, from.offset).line;
+      const oldLine = positionOfOffset(starts, from.offset).line;
       if (lastCellColumn(syntax.tree, oldLine, from.offset - starts[oldLine]!) >= 0) return null;
     }
   }
@@ -369,7 +348,7 @@ export function alignComments(
   for (const r of all) {
     result.push({
       file: syntax.file,
-      range: { start: positionOf(starts, r.start), end: positionOf(starts, r.end) },
+      range: { start: positionOfOffset(starts, r.start), end: positionOfOffset(starts, r.end) },
       newText: r.text,
     });
   }
@@ -381,34 +360,6 @@ interface Row {
   cells: string[];
   /** Text after the last cell (a comment), not aligned. */
   trailing: string;
-}
-
-/** gofmt's tabwriter: padding 1, empty columns discarded, widths per run of lines that have the column. */
-function tabwrite(rows: readonly Row[]): string[] {
-  const widths = rows.map((r) => r.cells.map(() => 0));
-  const columns = Math.max(0, ...rows.map((r) => r.cells.length));
-  for (let j = 0; j < columns; j++) {
-    let i = 0;
-    while (i < rows.length) {
-      if (rows[i]!.cells.length <= j) {
-        i++;
-        continue;
-      }
-      let k = i;
-      let w = 0;
-      let empty = true;
-      for (; k < rows.length && rows[k]!.cells.length > j; k++) {
-        const c = rows[k]!.cells[j]!;
-        w = Math.max(w, width(c) + 1);
-        if (c !== "") empty = false;
-      }
-      for (let q = i; q < k; q++) widths[q]![j] = empty ? 0 : w;
-      i = k;
-    }
-  }
-  return rows.map(
-    (r, i) => r.cells.map((c, j) => c + " ".repeat(Math.max(0, widths[i]![j]! - width(c)))).join("") + r.trailing,
-  );
 }
 
 /** A change to one spec of a grouped declaration: new names text and/or type text ("" removes the type). */
@@ -530,7 +481,7 @@ export function rewriteSpecGroup(
   const lineStart = syntax.text.lastIndexOf("\n", decl.startIndex - 1) + 1;
   const indent = `${/^\t*/.exec(syntax.text.slice(lineStart, decl.startIndex))![0]}\t`;
   const flush = () => {
-    for (const l of tabwrite(run)) out.push(l === "" ? "" : `${indent}${l}`);
+    for (const l of tabFormat(run.map((r) => [...r.cells, r.trailing]))) out.push(l === "" ? "" : `${indent}${l}`);
     run = [];
   };
   for (const r of rows) {

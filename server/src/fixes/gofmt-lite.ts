@@ -4,62 +4,9 @@
 // operators by nesting depth; a fix that changes one line of such a run, or
 // moves an expression into a call, must lay it out again or `gofmt -l` lists
 // the file. Only the runs and expressions on changed rows are touched.
+import { lineStarts, positionOfOffset } from "../analysis/lines";
 import { parseGo, type Edit, type Node, type Tree } from "../parser";
-
-/** Width of a cell as text/tabwriter counts it: in runes. */
-function runeWidth(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0xdc00 || c > 0xdfff) n++;
-  }
-  return n;
-}
-
-/**
- * text/tabwriter's algorithm as gofmt configures it (padding 1, spaces,
- * empty soft columns discarded): each line is a list of cells, all but the
- * last one tab-terminated. Returns the padded lines (without indentation).
- */
-export function tabFormat(lines: readonly (readonly string[])[]): string[] {
-  const widths: number[] = [];
-  const out: string[] = lines.map(() => "");
-  const writeLines = (l0: number, l1: number): void => {
-    for (let i = l0; i < l1; i++) {
-      const cells = lines[i]!;
-      let s = "";
-      cells.forEach((c, j) => {
-        s += c;
-        if (j < cells.length - 1 && j < widths.length) s += " ".repeat(Math.max(0, widths[j]! - runeWidth(c)));
-      });
-      out[i] = s.replace(/\s+$/, "");
-    }
-  };
-  const format = (line0: number, line1: number): void => {
-    const column = widths.length;
-    for (let t = line0; t < line1; t++) {
-      if (column >= lines[t]!.length - 1) continue;
-      writeLines(line0, t);
-      line0 = t;
-      let width = 0;
-      let discardable = true;
-      for (; t < line1; t++) {
-        const line = lines[t]!;
-        if (column >= line.length - 1) break;
-        const w = runeWidth(line[column]!);
-        width = Math.max(width, w + 1);
-        if (w > 0) discardable = false;
-      }
-      widths.push(discardable ? 0 : width);
-      format(line0, t);
-      widths.pop();
-      line0 = t;
-    }
-    writeLines(line0, line1);
-  };
-  format(0, lines.length);
-  return out;
-}
+import { tabFormat } from "./tabwriter";
 
 interface Row {
   row: number;
@@ -393,24 +340,6 @@ export interface OffsetEdit {
   text: string;
 }
 
-/** Line start offsets of a text, for offset to row/column conversion. */
-function lineStarts(text: string): number[] {
-  const out = [0];
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) out.push(i + 1);
-  return out;
-}
-
-function pointAt(starts: readonly number[], offset: number): { row: number; column: number } {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return { row: lo, column: offset - starts[lo]! };
-}
-
 /**
  * Parses `newText` incrementally from the tree of `oldText`, given the
  * non-overlapping edits that turn one into the other. The old tree is not
@@ -420,9 +349,13 @@ export function reparse(oldText: string, oldTree: Tree, edits: readonly OffsetEd
   const copy = oldTree.copy();
   try {
     const starts = lineStarts(oldText);
+    const pointAt = (offset: number) => {
+      const p = positionOfOffset(starts, offset);
+      return { row: p.line, column: p.character };
+    };
     // From the last edit back: earlier offsets stay valid in the text being described.
     for (const e of [...edits].sort((a, b) => b.start - a.start)) {
-      const startPosition = pointAt(starts, e.start);
+      const startPosition = pointAt(e.start);
       const lines = e.text.split("\n");
       const newEndPosition =
         lines.length === 1
@@ -433,7 +366,7 @@ export function reparse(oldText: string, oldTree: Tree, edits: readonly OffsetEd
         oldEndIndex: e.end,
         newEndIndex: e.start + e.text.length,
         startPosition,
-        oldEndPosition: pointAt(starts, e.end),
+        oldEndPosition: pointAt(e.end),
         newEndPosition,
       } as Edit);
     }
