@@ -10,6 +10,7 @@ import { identifiersNamed, isPureWrite } from "../rules/gin-context-in-goroutine
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, insertLine, replaceNode } from "./edit";
+import { packageLevelName } from "./scope";
 
 /** The statement as it stands in its block: `var ...` for a spec. Null unless it is a statement of a block that ends its line. */
 function blockStatement(stmt: Node, text: string): Node | null {
@@ -84,12 +85,9 @@ export function deferCancelFix(
   const edits: TextEdit[] = [];
   let name = cancelTarget.text;
   if (name === "_") {
+    // Identifiers, not words: a comment that says "cancel" does not take the name.
     const candidate = ["cancel", "cancelCtx", "stop"].find(
-      (n) =>
-        identifiersNamed(fn, n).length === 0 &&
-        !declarationOf(stmt, n) &&
-        !ctx.pkg.funcs.has(n) &&
-        !ctx.pkg.vars.has(n),
+      (n) => identifiersNamed(fn, n).length === 0 && !declarationOf(stmt, n) && !packageLevelName(ctx, n),
     );
     if (!candidate) return undefined;
     name = candidate;

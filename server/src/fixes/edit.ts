@@ -79,8 +79,3 @@ export function typeUsableIn(typeText: string, file: FileSyntax): boolean {
   for (const m of typeText.matchAll(/\b([A-Za-z_]\w*)\.[A-Za-z_]/g)) if (!(m[1]! in file.summary.imports)) return false;
   return true;
 }
-
-/** The first candidate that does not occur as a word in `scope` (the text new code is added to). */
-export function freshName(scope: string, candidates: string[]): string | undefined {
-  return candidates.find((c) => !new RegExp(`\\b${c}\\b`).test(scope));
-}

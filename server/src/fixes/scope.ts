@@ -2,6 +2,7 @@
 // Go's block scoping, and names a fix may introduce without capturing others.
 // Only used when a fix is computed, so it may walk a little more than rules do.
 import type { Node } from "../parser";
+import type { RuleContext } from "../rules/rule";
 
 const FUNCTIONS = new Set(["function_declaration", "method_declaration", "func_literal"]);
 
@@ -208,6 +209,24 @@ export function topDeclaration(node: Node): Node {
   let top = node;
   for (let n: Node | null = node; n && n.type !== "source_file"; n = n.parent) top = n;
   return top;
+}
+
+/**
+ * The first candidate for a new local that is not a word of `scope` (the text
+ * the new code goes into: nothing there is shadowed or clashes) and that `ok`
+ * accepts.
+ */
+export function unusedName(
+  scope: string,
+  candidates: readonly string[],
+  ok: (name: string) => boolean = () => true,
+): string | undefined {
+  return candidates.find((c) => !hasWord(scope, c) && ok(c));
+}
+
+/** Whether the file's package declares `name` at package level or the file imports a package by that name. */
+export function packageLevelName(ctx: RuleContext, name: string): boolean {
+  return ctx.pkg.vars.has(name) || ctx.pkg.funcs.has(name) || name in ctx.file.summary.imports;
 }
 
 /**

@@ -10,7 +10,7 @@ import { declarationOf } from "../rules/context-key-builtin";
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, insertLine, replaceNode, startsLine } from "./edit";
-import { hasWord } from "./scope";
+import { packageLevelName, unusedName } from "./scope";
 
 /** The context or request in scope where the goroutine starts, as goroutine-ctx-leak finds it. */
 export interface LifetimeRef {
@@ -93,9 +93,7 @@ export function watchDoneFix(ctx: RuleContext, go: Node, leak: Node, life: Lifet
       fiber: `${life.name}.UserContext()`,
     };
     if (!inLiteral || !spawner || !startsLine(ctx.file, go)) return undefined;
-    const name = ["ctx", "reqCtx", "requestCtx"].find(
-      (n) => !hasWord(spawner.text, n) && !ctx.pkg.vars.has(n) && !ctx.pkg.funcs.has(n) && !(n in imports),
-    );
+    const name = unusedName(spawner.text, ["ctx", "reqCtx", "requestCtx"], (n) => !packageLevelName(ctx, n));
     if (!name) return undefined;
     edits.push(insertLine(file, go.startPosition.row, `${indentOf(ctx.file, go)}${name} := ${source[fw]}\n`));
     done = `${name}.Done()`;
@@ -158,10 +156,7 @@ export function watchDoneFix(ctx: RuleContext, go: Node, leak: Node, life: Lifet
         if (right.type === "call_expression") {
           // time.Tick(d) runs once, before the loop: the channel is hoisted so that each select does not make a new one.
           const scope = enclosingFunction(leak);
-          const name = ["ticks", "tick", "tickC"].find(
-            (n) =>
-              (!scope || !hasWord(scope.text, n)) && !ctx.pkg.funcs.has(n) && !ctx.pkg.vars.has(n) && !(n in imports),
-          );
+          const name = unusedName(scope?.text ?? "", ["ticks", "tick", "tickC"], (n) => !packageLevelName(ctx, n));
           if (!name) return undefined;
           const stmt = leak.parent?.type === "labeled_statement" ? leak.parent : leak;
           edits.push(insertLine(file, stmt.startPosition.row, `${indentOf(ctx.file, stmt)}${name} := ${right.text}\n`));
@@ -180,7 +175,7 @@ export function watchDoneFix(ctx: RuleContext, go: Node, leak: Node, life: Lifet
         )
           return undefined;
         if (named && assign !== ":=") return undefined;
-        const ok = ["ok", "open", "more"].find((n) => !hasWord(leak.text, n));
+        const ok = unusedName(leak.text, ["ok", "open", "more"]);
         if (!ok) return undefined;
         head = `case ${named ? target[0] : "_"}, ${ok} := <-${chan}:`;
         lines.push(`${indent}${T}${T}if !${ok} {`, `${indent}${T}${T}${T}return`, `${indent}${T}${T}}`);

@@ -15,17 +15,9 @@ import {
   someInSubtree,
 } from "../analysis/syntax";
 import type { Fix, Range, RawFinding, TextEdit } from "../analysis/types";
-import {
-  fixesAllowed,
-  freshName,
-  indentOf,
-  insertBefore,
-  insertLine,
-  replaceNode,
-  startsLine,
-  typeUsableIn,
-} from "../fixes/edit";
+import { fixesAllowed, indentOf, insertBefore, insertLine, replaceNode, startsLine, typeUsableIn } from "../fixes/edit";
 import { importEdits, importName } from "../fixes/imports";
+import { unusedName } from "../fixes/scope";
 import { writtenMap } from "./global-map-race";
 import type { Rule, RuleContext } from "./rule";
 
@@ -383,8 +375,8 @@ function pickFixes(ctx: RuleContext, loop: Node, clause: Node, right: Node, map:
   let top = loop;
   while (top.parent && top.parent.type !== "source_file") top = top.parent;
   const fn = ctx.file.text.slice(top.startIndex, top.endIndex);
-  const keys = freshName(fn, ["keys", "mapKeys", "pickKeys"]);
-  const keyVar = left[0]!.text !== "_" ? left[0]!.text : freshName(fn, ["k", "key", "pickKey"]);
+  const keys = unusedName(fn, ["keys", "mapKeys", "pickKeys"]);
+  const keyVar = left[0]!.text !== "_" ? left[0]!.text : unusedName(fn, ["k", "key", "pickKey"]);
   const valueVar = left[1] && left[1].text !== "_" ? left[1].text : undefined;
   if (!keys || !keyVar) return [];
   // The value moves from the loop header into the body's block, where a redeclaration would clash.

@@ -13,17 +13,9 @@ import {
   unparen,
 } from "../analysis/syntax";
 import { goAtLeast, type Fix, type RawFinding, type TextEdit } from "../analysis/types";
-import {
-  fixesAllowed,
-  freshName,
-  hasComment,
-  indentOf,
-  insertBefore,
-  replaceNode,
-  startsLine,
-  typeUsableIn,
-} from "../fixes/edit";
+import { fixesAllowed, hasComment, indentOf, insertBefore, replaceNode, startsLine, typeUsableIn } from "../fixes/edit";
 import { importEdits, importName } from "../fixes/imports";
+import { unusedName } from "../fixes/scope";
 import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
 import type { Rule, RuleContext } from "./rule";
 
@@ -125,9 +117,9 @@ function copyFix(ctx: RuleContext, ret: Node, result: Node, fn: Node, mapType: s
   )
     return undefined;
   const scope = ctx.file.text.slice(fn.startIndex, fn.endIndex);
-  const out = freshName(scope, ["out", "cp", "copied", "clone"]);
-  const k = freshName(scope, ["k", "key", "mk"]);
-  const v = freshName(scope, ["v", "val", "mv"]);
+  const out = unusedName(scope, ["out", "cp", "copied", "clone"]);
+  const k = unusedName(scope, ["k", "key", "mk"]);
+  const v = unusedName(scope, ["v", "val", "mv"]);
   if (!out || !k || !v) return undefined;
   const ind = indentOf(ctx.file, ret);
   const loop =
