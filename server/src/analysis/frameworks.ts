@@ -1,7 +1,10 @@
-// Recognises, from parameter types and imports alone, the request contexts of
-// net/http and the web frameworks mapctx knows (gin, echo, gee, fiber).
+// Recognises request contexts and context.Context values from syntax: the
+// request types of net/http and of the web frameworks mapctx knows (gin, echo,
+// gee, fiber) by parameter types and imports, calls of package context, and
+// variables declared with a context type or assigned from such calls.
 import type { Node } from "../parser";
-import { enclosingFunction, functionParams } from "./syntax";
+import type { RuleContext } from "../rules/rule";
+import { callArgs, declarationOf, enclosingFunction, functionParams, unparen } from "./syntax";
 
 export type Framework = "gin" | "echo" | "gee" | "fiber";
 
@@ -46,9 +49,13 @@ export function isResponseWriterType(typeText: string, imports: Record<string, s
   return !!m && imports[m[1]!] === "net/http";
 }
 
-export function isContextType(typeText: string, imports: Record<string, string>): boolean {
-  const m = /^(\w+)\.Context$/.exec(typeText);
-  return !!m && imports[m[1]!] === "context";
+/** Import paths of packages whose WithValue/Background/... are the standard context functions. */
+const CONTEXT_PATHS: ReadonlySet<string> = new Set(["context", "golang.org/x/net/context"]);
+
+/** Whether a type text names context.Context (golang.org/x/net/context's Context is an alias of it). */
+export function isContextType(typeText: string | undefined, imports: Record<string, string>): boolean {
+  const m = typeText ? /^(\w+)\.Context$/.exec(typeText) : null;
+  return !!m && CONTEXT_PATHS.has(imports[m[1]!] ?? "");
 }
 
 /** Whether a function node handles requests: it takes a request, a response writer or a framework context. */
@@ -78,3 +85,81 @@ export const CANCEL_DERIVERS: ReadonlySet<string> = new Set([
   "WithDeadline",
   "WithDeadlineCause",
 ]);
+
+/** Functions of package context that return a context derived from (or as) a fresh one. */
+const CONTEXT_CONSTRUCTORS = new Set(["Background", "TODO", "WithValue", "WithoutCancel"]);
+
+/** The type text written for an identifier at `use`: its parameter or var type, or a package var's type. */
+export function declaredType(use: Node, name: string, ctx: RuleContext): string | undefined {
+  const local = declarationOf(use, name);
+  if (local) return local.typeText;
+  return ctx.pkg.vars.get(name)?.typeText;
+}
+
+/** For `<alias>.F(...)` calls where alias imports package context (and is not shadowed), F; otherwise null. */
+export function contextFunction(call: Node, ctx: RuleContext): string | null {
+  if (call.type !== "call_expression") return null;
+  const fn = call.childForFieldName("function");
+  if (fn?.type !== "selector_expression") return null;
+  const operand = fn.childForFieldName("operand");
+  if (operand?.type !== "identifier" || !CONTEXT_PATHS.has(ctx.file.summary.imports[operand.text] ?? "")) return null;
+  if (declarationOf(call, operand.text)) return null;
+  return fn.childForFieldName("field")?.text ?? null;
+}
+
+/** Whether `expr` is `r.Context()` on a request: `*http.Request`, gin/gee's `c.Request`, echo's `c.Request()`. */
+export function isRequestContext(expr: Node, ctx: RuleContext): boolean {
+  const e = unparen(expr);
+  if (e.type !== "call_expression" || callArgs(e).length !== 0) return false;
+  const fn = e.childForFieldName("function");
+  if (fn?.type !== "selector_expression" || fn.childForFieldName("field")?.text !== "Context") return false;
+  const recv = unparen(fn.childForFieldName("operand")!);
+  const imports = ctx.file.summary.imports;
+  if (recv.type === "identifier") {
+    const t = declaredType(recv, recv.text, ctx);
+    return t !== undefined && isHttpRequestType(t, imports);
+  }
+  // c.Request (gin, gee) and c.Request() (echo) are the *http.Request of a framework context.
+  const sel =
+    recv.type === "call_expression" && callArgs(recv).length === 0 ? recv.childForFieldName("function") : recv;
+  if (sel?.type !== "selector_expression" || sel.childForFieldName("field")?.text !== "Request") return false;
+  const c = unparen(sel.childForFieldName("operand")!);
+  if (c.type !== "identifier") return false;
+  const t = declaredType(c, c.text, ctx);
+  const fw = t ? frameworkOf(t, imports) : null;
+  if (recv.type === "call_expression") return fw === "echo";
+  return fw === "gin" || fw === "gee";
+}
+
+/**
+ * Whether `expr` is known to be a context.Context: a parameter or variable of
+ * that type, `r.Context()` on a request, or a variable assigned from
+ * context.Background/TODO/WithValue/WithCancel/... or from `r.Context()`.
+ */
+export function isKnownContext(expr: Node, ctx: RuleContext, depth = 0): boolean {
+  if (depth > 8) return false;
+  const e = unparen(expr);
+  const imports = ctx.file.summary.imports;
+  if (e.type === "identifier") {
+    const local = declarationOf(e, e.text);
+    if (!local) return isContextType(ctx.pkg.vars.get(e.text)?.typeText, imports);
+    if (local.typeText !== undefined) return isContextType(local.typeText, imports);
+    if (local.value) return isKnownContext(local.value, ctx, depth + 1);
+    // ctx, cancel := context.WithCancel(parent)
+    if (local.node.type === "short_var_declaration") {
+      const left = local.node.childForFieldName("left")?.namedChildren ?? [];
+      const right = local.node.childForFieldName("right")?.namedChildren ?? [];
+      if (right.length === 1 && left[0]?.text === e.text) {
+        const f = contextFunction(right[0]!, ctx);
+        return f !== null && CANCEL_DERIVERS.has(f);
+      }
+    }
+    return false;
+  }
+  if (e.type === "call_expression") {
+    const f = contextFunction(e, ctx);
+    if (f) return CONTEXT_CONSTRUCTORS.has(f);
+    return isRequestContext(e, ctx);
+  }
+  return false;
+}

@@ -426,3 +426,95 @@ export function someInSubtree(
     cursor.delete();
   }
 }
+
+const mayDeclareCache = new TreeCache<boolean>();
+
+/**
+ * Whether `fn` may declare `name`, judged from its text (see mayBeBound);
+ * cached per tree, function and name.
+ */
+function mayDeclare(fn: Node, name: string): boolean {
+  return mayDeclareCache.get(
+    fn,
+    () => {
+      const text = fn.text;
+      return mayBeBound(text, name, 0, text.length);
+    },
+    `${fn.id}:${name}`,
+  );
+}
+
+/**
+ * The local declaration `use` refers to: the latest one of that name, declared
+ * before the use, whose scope contains the use, searching enclosing functions
+ * outwards. Null when the name is not declared locally (package level or unknown).
+ */
+export function declarationOf(use: Node, name: string): LocalDecl | null {
+  // Every function that could declare the name lies in the use's top-level declaration, found
+  // in one call: when its text declares no such name, the walk up through `parent` is saved.
+  const start = use.startIndex;
+  const top = use.tree.rootNode.firstNamedChildForIndex(start);
+  if (top && top.startIndex <= start && use.endIndex <= top.endIndex && !mayDeclare(top, name)) return null;
+  for (let fn = enclosingFunction(use); fn; fn = enclosingFunction(fn)) {
+    if (!mayDeclare(fn, name)) continue;
+    const decls = localDeclarations(fn).get(name);
+    if (!decls) continue;
+    let best: LocalDecl | null = null;
+    for (const d of decls) {
+      if (d.node.startIndex >= use.startIndex) continue;
+      let scope: Node | null = d.node.parent;
+      while (scope && !SCOPE_TYPES.has(scope.type)) scope = scope.parent;
+      if (scope && !containsNode(scope, use)) continue;
+      if (!best || d.node.startIndex >= best.node.startIndex) best = d;
+    }
+    if (best) return best;
+  }
+  return null;
+}
+
+/** The arguments of a call, without comments. */
+export function callArgs(call: Node): Node[] {
+  return (call.childForFieldName("arguments")?.namedChildren ?? []).filter(
+    (a): a is Node => !!a && a.type !== "comment",
+  );
+}
+
+/**
+ * The identifiers spelled `name` in `node`'s text: comments, strings, field
+ * names and the keys of composite literals (`T{c: v}`) drop out.
+ */
+export function identifiersNamed(node: Node, name: string): Node[] {
+  const out: Node[] = [];
+  const text = node.text;
+  const re = new RegExp(`(?<![\\w.])${name}\\b`, "g");
+  const root = node.tree.rootNode;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const start = node.startIndex + m.index;
+    const id = root.descendantForIndex(start, start + name.length);
+    if (id?.type !== "identifier" || id.startIndex !== start) continue;
+    const el = id.parent;
+    if (
+      el?.type === "literal_element" &&
+      el.parent?.type === "keyed_element" &&
+      el.parent.childForFieldName("key")?.id === el.id
+    )
+      continue;
+    out.push(id);
+  }
+  return out;
+}
+
+/** The identifier is only written there: a target of `=` or `:=`, a name a `var` declares, a `:=` range or receive variable. */
+export function isPureWrite(id: Node): boolean {
+  const p = id.parent;
+  if (p?.type === "var_spec") return p.childrenForFieldName("name").some((n) => n?.id === id.id);
+  if (p?.type !== "expression_list") return false;
+  const stmt = p.parent;
+  if (stmt?.type === "range_clause" || stmt?.type === "receive_statement") {
+    return stmt.childForFieldName("left")?.id === p.id && stmt.children.some((c) => c?.type === ":=");
+  }
+  if (stmt?.type === "short_var_declaration") return stmt.childForFieldName("left")?.id === p.id;
+  if (stmt?.type === "assignment_statement")
+    return stmt.childForFieldName("left")?.id === p.id && stmt.childForFieldName("operator")?.text === "=";
+  return false;
+}

@@ -1,12 +1,10 @@
 // The fixes of context-not-propagated: `defer cancel()` after a derived
 // context whose cancel is lost, and, in middleware, the derived context
 // attached to the request before the next handler runs.
-import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
-import { enclosingFunction, unparen } from "../analysis/syntax";
+import { contextFunction, frameworkOf, isHttpRequestType } from "../analysis/frameworks";
+import { callArgs, declarationOf, enclosingFunction, identifiersNamed, isPureWrite, unparen } from "../analysis/syntax";
 import type { Fix, TextEdit } from "../analysis/types";
 import type { Node } from "../parser";
-import { callArgs, contextFunction, declarationOf } from "../rules/context-key-builtin";
-import { identifiersNamed, isPureWrite } from "../rules/gin-context-in-goroutine";
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, insertLine, replaceNode } from "./edit";

@@ -6,6 +6,8 @@
 // All string keys connected through the packages that use them are rewritten by
 // one fix, the same whichever finding offers it, so fixes of several findings
 // never conflict (fix-all, goldens) and a package gets one key type.
+import { contextFunction, declaredType, isKnownContext } from "../analysis/frameworks";
+import { callArgs, declarationOf } from "../analysis/syntax";
 import { replaceNode } from "./edit";
 import * as path from "node:path";
 import type { FileSyntax } from "../analysis/facts";
@@ -14,14 +16,7 @@ import { PackageFacts } from "../analysis/package";
 import type { Fix, GoModule, TextEdit } from "../analysis/types";
 import { workspaceFileOf, type WorkspaceFacts } from "../analysis/workspace";
 import type { Node } from "../parser";
-import {
-  builtinKeyType,
-  callArgs,
-  contextFunction,
-  declarationOf,
-  declaredType,
-  isKnownContext,
-} from "../rules/context-key-builtin";
+import { builtinKeyType } from "../rules/context-key-builtin";
 import type { RuleContext } from "../rules/rule";
 import { alignComments, rewriteSpecGroup, type SpecChange } from "./align";
 import { applyEdits, dedupeEdits } from "./apply";

@@ -3,11 +3,9 @@
 // read-only (its writer writes nowhere), so the fix is safe only where the
 // goroutine merely reads the context.
 import type { FileSyntax } from "../analysis/facts";
-import { enclosingFunction } from "../analysis/syntax";
+import { callArgs, declarationOf, enclosingFunction, identifiersNamed, isPureWrite } from "../analysis/syntax";
 import type { Fix, TextEdit } from "../analysis/types";
 import type { Node } from "../parser";
-import { callArgs, declarationOf } from "../rules/context-key-builtin";
-import { identifiersNamed, isPureWrite } from "../rules/gin-context-in-goroutine";
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, replaceNode, startsLine } from "./edit";

@@ -3,10 +3,9 @@
 // otherwise: its body moves into a select case only when no `break` in it would
 // then leave the select instead of the loop.
 import { frameworkOf, isContextType, isHttpRequestType } from "../analysis/frameworks";
-import { enclosingFunction } from "../analysis/syntax";
+import { declarationOf, enclosingFunction } from "../analysis/syntax";
 import type { Fix, TextEdit } from "../analysis/types";
 import type { Node } from "../parser";
-import { declarationOf } from "../rules/context-key-builtin";
 import type { RuleContext } from "../rules/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, insertLine, replaceNode, startsLine } from "./edit";

@@ -2,36 +2,11 @@
 // Keys are compared by type and value, so two packages using the key "user" read and overwrite each other's values.
 import { BASIC_TYPES } from "../fixes/go-types";
 import type { Node } from "../parser";
-import { frameworkOf, isHttpRequestType } from "../analysis/frameworks";
-import {
-  containsNode,
-  enclosingFunction,
-  type LocalDecl,
-  localDeclarations,
-  mayBeBound,
-  rangeOf,
-  SCOPE_TYPES,
-  TreeCache,
-  unparen,
-} from "../analysis/syntax";
+import { contextFunction, isKnownContext } from "../analysis/frameworks";
+import { callArgs, declarationOf, rangeOf, unparen } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { typedKeyFix } from "../fixes/context-key";
 import type { Rule, RuleContext } from "./rule";
-
-/** Import paths of packages whose WithValue/Background/... are the standard context functions. */
-const CONTEXT_PATHS = new Set(["context", "golang.org/x/net/context"]);
-
-/** Functions of package context that return a context derived from (or as) a fresh one. */
-const CONTEXT_CONSTRUCTORS = new Set(["Background", "TODO", "WithValue", "WithoutCancel"]);
-/** Functions of package context that return `(ctx, cancel)` derived from their first argument. */
-const CONTEXT_DERIVERS = new Set([
-  "WithCancel",
-  "WithCancelCause",
-  "WithTimeout",
-  "WithTimeoutCause",
-  "WithDeadline",
-  "WithDeadlineCause",
-]);
 
 const LITERAL_TYPES: Record<string, string> = {
   interpreted_string_literal: "string",
@@ -47,138 +22,6 @@ const LITERAL_TYPES: Record<string, string> = {
 
 function isAnyType(typeText: string | undefined): boolean {
   return typeText === "any" || (typeText !== undefined && /^interface\s*\{\s*\}$/.test(typeText));
-}
-
-export function isContextTypeText(typeText: string | undefined, imports: Record<string, string>): boolean {
-  const m = typeText ? /^(\w+)\.Context$/.exec(typeText) : null;
-  return !!m && CONTEXT_PATHS.has(imports[m[1]!] ?? "");
-}
-
-const mayDeclareCache = new TreeCache<boolean>();
-
-/**
- * Whether `fn` may declare `name`, judged from its text (see mayBeBound);
- * cached per tree, function and name.
- */
-function mayDeclare(fn: Node, name: string): boolean {
-  return mayDeclareCache.get(
-    fn,
-    () => {
-      const text = fn.text;
-      return mayBeBound(text, name, 0, text.length);
-    },
-    `${fn.id}:${name}`,
-  );
-}
-
-/**
- * The local declaration `use` refers to: the latest one of that name, declared
- * before the use, whose scope contains the use, searching enclosing functions
- * outwards. Null when the name is not declared locally (package level or unknown).
- */
-export function declarationOf(use: Node, name: string): LocalDecl | null {
-  // Every function that could declare the name lies in the use's top-level declaration, found
-  // in one call: when its text declares no such name, the walk up through `parent` is saved.
-  const start = use.startIndex;
-  const top = use.tree.rootNode.firstNamedChildForIndex(start);
-  if (top && top.startIndex <= start && use.endIndex <= top.endIndex && !mayDeclare(top, name)) return null;
-  for (let fn = enclosingFunction(use); fn; fn = enclosingFunction(fn)) {
-    if (!mayDeclare(fn, name)) continue;
-    const decls = localDeclarations(fn).get(name);
-    if (!decls) continue;
-    let best: LocalDecl | null = null;
-    for (const d of decls) {
-      if (d.node.startIndex >= use.startIndex) continue;
-      let scope: Node | null = d.node.parent;
-      while (scope && !SCOPE_TYPES.has(scope.type)) scope = scope.parent;
-      if (scope && !containsNode(scope, use)) continue;
-      if (!best || d.node.startIndex >= best.node.startIndex) best = d;
-    }
-    if (best) return best;
-  }
-  return null;
-}
-
-/** The type text written for an identifier at `use`: its parameter or var type, or a package var's type. */
-export function declaredType(use: Node, name: string, ctx: RuleContext): string | undefined {
-  const local = declarationOf(use, name);
-  if (local) return local.typeText;
-  return ctx.pkg.vars.get(name)?.typeText;
-}
-
-/** For `<alias>.F(...)` calls where alias imports package context (and is not shadowed), F; otherwise null. */
-export function contextFunction(call: Node, ctx: RuleContext): string | null {
-  if (call.type !== "call_expression") return null;
-  const fn = call.childForFieldName("function");
-  if (fn?.type !== "selector_expression") return null;
-  const operand = fn.childForFieldName("operand");
-  if (operand?.type !== "identifier" || !CONTEXT_PATHS.has(ctx.file.summary.imports[operand.text] ?? "")) return null;
-  if (declarationOf(call, operand.text)) return null;
-  return fn.childForFieldName("field")?.text ?? null;
-}
-
-/** The arguments of a call, without comments. */
-export function callArgs(call: Node): Node[] {
-  return (call.childForFieldName("arguments")?.namedChildren ?? []).filter(
-    (a): a is Node => !!a && a.type !== "comment",
-  );
-}
-
-/** Whether `expr` is `r.Context()` on a request: `*http.Request`, gin/gee's `c.Request`, echo's `c.Request()`. */
-export function isRequestContext(expr: Node, ctx: RuleContext): boolean {
-  const e = unparen(expr);
-  if (e.type !== "call_expression" || callArgs(e).length !== 0) return false;
-  const fn = e.childForFieldName("function");
-  if (fn?.type !== "selector_expression" || fn.childForFieldName("field")?.text !== "Context") return false;
-  const recv = unparen(fn.childForFieldName("operand")!);
-  const imports = ctx.file.summary.imports;
-  if (recv.type === "identifier") {
-    const t = declaredType(recv, recv.text, ctx);
-    return t !== undefined && isHttpRequestType(t, imports);
-  }
-  // c.Request (gin, gee) and c.Request() (echo) are the *http.Request of a framework context.
-  const sel =
-    recv.type === "call_expression" && callArgs(recv).length === 0 ? recv.childForFieldName("function") : recv;
-  if (sel?.type !== "selector_expression" || sel.childForFieldName("field")?.text !== "Request") return false;
-  const c = unparen(sel.childForFieldName("operand")!);
-  if (c.type !== "identifier") return false;
-  const t = declaredType(c, c.text, ctx);
-  const fw = t ? frameworkOf(t, imports) : null;
-  if (recv.type === "call_expression") return fw === "echo";
-  return fw === "gin" || fw === "gee";
-}
-
-/**
- * Whether `expr` is known to be a context.Context: a parameter or variable of
- * that type, `r.Context()` on a request, or a variable assigned from
- * context.Background/TODO/WithValue/WithCancel/... or from `r.Context()`.
- */
-export function isKnownContext(expr: Node, ctx: RuleContext, depth = 0): boolean {
-  if (depth > 8) return false;
-  const e = unparen(expr);
-  const imports = ctx.file.summary.imports;
-  if (e.type === "identifier") {
-    const local = declarationOf(e, e.text);
-    if (!local) return isContextTypeText(ctx.pkg.vars.get(e.text)?.typeText, imports);
-    if (local.typeText !== undefined) return isContextTypeText(local.typeText, imports);
-    if (local.value) return isKnownContext(local.value, ctx, depth + 1);
-    // ctx, cancel := context.WithCancel(parent)
-    if (local.node.type === "short_var_declaration") {
-      const left = local.node.childForFieldName("left")?.namedChildren ?? [];
-      const right = local.node.childForFieldName("right")?.namedChildren ?? [];
-      if (right.length === 1 && left[0]?.text === e.text) {
-        const f = contextFunction(right[0]!, ctx);
-        return f !== null && CONTEXT_DERIVERS.has(f);
-      }
-    }
-    return false;
-  }
-  if (e.type === "call_expression") {
-    const f = contextFunction(e, ctx);
-    if (f) return CONTEXT_CONSTRUCTORS.has(f);
-    return isRequestContext(e, ctx);
-  }
-  return false;
 }
 
 export interface BuiltinKey {

@@ -1,12 +1,20 @@
 // Flags context.WithCancel/WithTimeout/WithDeadline results that go nowhere: a cancel never called, a derived ctx never
 // used, or, in middleware, a derived ctx never attached to the request. The deadline or cancellation then governs nothing.
 import type { Node } from "../parser";
-import { CANCEL_DERIVERS, frameworkOf, isHttpRequestType } from "../analysis/frameworks";
-import { containsNode, enclosingFunction, rangeOf, SCOPE_TYPES, unparen } from "../analysis/syntax";
+import { CANCEL_DERIVERS, contextFunction, frameworkOf, isHttpRequestType } from "../analysis/frameworks";
+import {
+  callArgs,
+  containsNode,
+  declarationOf,
+  enclosingFunction,
+  identifiersNamed,
+  isPureWrite,
+  rangeOf,
+  SCOPE_TYPES,
+  unparen,
+} from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { attachFix, deferCancelFix } from "../fixes/cancel";
-import { callArgs, contextFunction, declarationOf } from "./context-key-builtin";
-import { identifiersNamed, isPureWrite } from "./gin-context-in-goroutine";
 import type { Rule, RuleContext } from "./rule";
 
 function scopeOf(node: Node): Node | null {

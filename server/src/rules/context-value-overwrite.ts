@@ -1,10 +1,12 @@
 // Flags a context key set twice with WithValue along one chain of derived contexts, or by two middleware of one file.
 // The later value shadows the earlier for everything downstream, which is rarely what the first writer meant.
-import { CANCEL_DERIVERS } from "../analysis/frameworks";
+import { CANCEL_DERIVERS, contextFunction, isRequestContext } from "../analysis/frameworks";
 import type { FileSyntax } from "../analysis/facts";
 import type { Node } from "../parser";
 import {
+  callArgs,
   containsNode,
+  declarationOf,
   enclosingDeclaration,
   enclosingFunction,
   functionName,
@@ -16,7 +18,7 @@ import {
   unparen,
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
-import { callArgs, contextFunction, declarationOf, isRequestContext, keyLabel } from "./context-key-builtin";
+import { keyLabel } from "./context-key-builtin";
 import type { Rule, RuleContext } from "./rule";
 
 /** One `context.WithValue(parent, key, value)` call. */

@@ -2,10 +2,16 @@
 // The framework recycles the context once the handler returns, so the goroutine reads another request's data or writes to a finished response.
 import type { Node } from "../parser";
 import { frameworkOf, type Framework } from "../analysis/frameworks";
-import { containsNode, enclosingFunction, rangeOf } from "../analysis/syntax";
+import {
+  containsNode,
+  declarationOf,
+  enclosingFunction,
+  identifiersNamed,
+  isPureWrite,
+  rangeOf,
+} from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { ginCopyFix } from "../fixes/gin-copy";
-import { declarationOf } from "./context-key-builtin";
 import type { Rule, RuleContext } from "./rule";
 
 /** What each framework does with its context, and what the goroutine should use instead. */
@@ -21,46 +27,6 @@ const ADVICE: Record<Framework, { why: string; instead: string }> = {
     instead: "read the values the goroutine needs before the go statement",
   },
 };
-
-/**
- * The identifiers spelled `name` in `node`'s text: comments, strings, field
- * names and the keys of composite literals (`T{c: v}`) drop out.
- */
-export function identifiersNamed(node: Node, name: string): Node[] {
-  const out: Node[] = [];
-  const text = node.text;
-  const re = new RegExp(`(?<![\\w.])${name}\\b`, "g");
-  const root = node.tree.rootNode;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const start = node.startIndex + m.index;
-    const id = root.descendantForIndex(start, start + name.length);
-    if (id?.type !== "identifier" || id.startIndex !== start) continue;
-    const el = id.parent;
-    if (
-      el?.type === "literal_element" &&
-      el.parent?.type === "keyed_element" &&
-      el.parent.childForFieldName("key")?.id === el.id
-    )
-      continue;
-    out.push(id);
-  }
-  return out;
-}
-
-/** The identifier is only written there: a target of `=` or `:=`, a name a `var` declares, a `:=` range or receive variable. */
-export function isPureWrite(id: Node): boolean {
-  const p = id.parent;
-  if (p?.type === "var_spec") return p.childrenForFieldName("name").some((n) => n?.id === id.id);
-  if (p?.type !== "expression_list") return false;
-  const stmt = p.parent;
-  if (stmt?.type === "range_clause" || stmt?.type === "receive_statement") {
-    return stmt.childForFieldName("left")?.id === p.id && stmt.children.some((c) => c?.type === ":=");
-  }
-  if (stmt?.type === "short_var_declaration") return stmt.childForFieldName("left")?.id === p.id;
-  if (stmt?.type === "assignment_statement")
-    return stmt.childForFieldName("left")?.id === p.id && stmt.childForFieldName("operator")?.text === "=";
-  return false;
-}
 
 /**
  * The framework context `id` refers to: a parameter of a function that

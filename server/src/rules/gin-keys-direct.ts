@@ -1,11 +1,10 @@
 // Flags direct reads and writes of a gin (or gee) context's Keys map: `c.Keys[k]`, `c.Keys[k] = v`, `range c.Keys`.
 // gin takes its lock for Keys only inside c.Set and c.Get, so direct access races with goroutines that use them.
 import type { Node } from "../parser";
-import { frameworkOf } from "../analysis/frameworks";
-import { rangeOf, spanOf, unparen } from "../analysis/syntax";
+import { declaredType, frameworkOf } from "../analysis/frameworks";
+import { callArgs, rangeOf, spanOf, unparen } from "../analysis/syntax";
 import type { Fix, RawFinding, Range, TextEdit } from "../analysis/types";
 import { fixesAllowed, hasComment, insertAfter, replaceBetween, replaceUpTo } from "../fixes/edit";
-import { callArgs, declaredType } from "./context-key-builtin";
 import type { Rule, RuleContext } from "./rule";
 
 type Access = "read" | "written" | "ranged over";

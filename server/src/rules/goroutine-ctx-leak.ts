@@ -1,12 +1,25 @@
 // Flags goroutines started where a context or request is in scope whose loop never ends and never watches ctx.Done().
 // Such a goroutine outlives the request or call that started it: it leaks memory, keeps tickers and connections alive, and piles up with traffic.
 import type { Node } from "../parser";
-import { CANCEL_DERIVERS, frameworkOf, isContextType, isHttpRequestType } from "../analysis/frameworks";
-import { containsNode, enclosingFunction, rangeOf, type LocalDecl, unparen } from "../analysis/syntax";
+import {
+  CANCEL_DERIVERS,
+  contextFunction,
+  frameworkOf,
+  isContextType,
+  isHttpRequestType,
+  isRequestContext,
+} from "../analysis/frameworks";
+import {
+  containsNode,
+  declarationOf,
+  enclosingFunction,
+  identifiersNamed,
+  type LocalDecl,
+  rangeOf,
+  unparen,
+} from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
 import { watchDoneFix } from "../fixes/watch-done";
-import { contextFunction, declarationOf, isRequestContext } from "./context-key-builtin";
-import { identifiersNamed } from "./gin-context-in-goroutine";
 import type { Rule, RuleContext } from "./rule";
 
 /** The lifetime a goroutine ignores: a context or request in scope where it starts. */
