@@ -261,6 +261,16 @@ describe("language server over stdio", () => {
       [...c.diagnostics.keys()].every((u) => u.startsWith("file://")),
       "nothing is published for the start-up warm-up's own file",
     );
+    // The warm-up ran before initialize was answered.
+    const warm = c.messages.findIndex(
+      (m) =>
+        m.method === "window/logMessage" &&
+        /^warm-up: 40 keystrokes in [\d.]+ ms$/.test((m.params as { message: string }).message),
+    );
+    assert.ok(
+      warm >= 0 && warm < c.messages.findIndex((m) => m.id !== undefined && m.result !== undefined),
+      "warm-up logged before the initialize result",
+    );
   });
 
   it("follows incremental edits: non-ASCII, multi-change events, broken and repaired syntax", async () => {

@@ -363,7 +363,8 @@ export class Workspace {
             setImmediate(next);
             return;
           }
-          this.host.trace?.(`warm-up: ${w.result.keystrokes} keystrokes in ${ms(t0)} ms`);
+          // Logged at start-up, before any settings are known: trace is off then.
+          this.host.log("info", `warm-up: ${w.result.keystrokes} keystrokes in ${ms(t0)} ms`);
           resolve(w.result);
         } catch (e) {
           fail(e);
