@@ -89,6 +89,14 @@ export const CANCEL_DERIVERS: ReadonlySet<string> = new Set([
 /** Functions of package context that return a context derived from (or as) a fresh one. */
 const CONTEXT_CONSTRUCTORS = new Set(["Background", "TODO", "WithValue", "WithoutCancel"]);
 
+/** Context functions whose result has no caller's lifetime in it. */
+const CONTEXT_ROOTS: ReadonlySet<string> = new Set(["Background", "TODO", "WithoutCancel"]);
+
+/** Whether `expr` is `context.Background()`, `context.TODO()` or `context.WithoutCancel(...)`: a context with no caller's lifetime. */
+export function isRootContext(expr: Node, ctx: RuleContext): boolean {
+  return CONTEXT_ROOTS.has(contextFunction(unparen(expr), ctx) ?? "");
+}
+
 /** The type text written for an identifier at `use`: its parameter or var type, or a package var's type. */
 export function declaredType(use: Node, name: string, ctx: RuleContext): string | undefined {
   const local = declarationOf(use, name);

@@ -1,7 +1,7 @@
 // The fixes of context-not-propagated: `defer cancel()` after a derived
 // context whose cancel is lost, and, in middleware, the derived context
 // attached to the request before the next handler runs.
-import { contextFunction, frameworkOf, isHttpRequestType } from "../analysis/frameworks";
+import { contextFunction, frameworkOf, isHttpRequestType, isRootContext } from "../analysis/frameworks";
 import { callArgs, declarationOf, enclosingFunction, identifiersNamed, isPureWrite, unparen } from "../analysis/syntax";
 import type { Fix, TextEdit } from "../analysis/types";
 import type { Node } from "../parser";
@@ -127,9 +127,6 @@ export function deferCancelFix(
   return aligned ? { title: `Defer ${name}`, safe, edits: aligned } : undefined;
 }
 
-/** Context functions whose result has no request lifetime in it: such a context is the middleware's own. */
-const ROOTS = new Set(["Background", "TODO", "WithoutCancel"]);
-
 /**
  * `Attach ctx to the request` in a middleware: the request the next handler
  * gets carries the derived context. The line goes after the call, or after the
@@ -148,7 +145,8 @@ export function attachFix(
   const fn = enclosingFunction(stmt);
   if (!block || !fn) return undefined;
   const parent = callArgs(call)[0];
-  if (!parent || ROOTS.has(contextFunction(unparen(parent), ctx) ?? "")) return undefined;
+  // A context from a root is the middleware's own.
+  if (!parent || isRootContext(parent, ctx)) return undefined;
   const imports = ctx.file.summary.imports;
   const name = ctxTarget.text;
   // The hand-over to the next handler, after the call and in the same function.

@@ -1,7 +1,13 @@
 // Flags context.WithCancel/WithTimeout/WithDeadline results that go nowhere: a cancel never called, a derived ctx never
 // used, or, in middleware, a derived ctx never attached to the request. The deadline or cancellation then governs nothing.
 import type { Node } from "../parser";
-import { CANCEL_DERIVERS, contextFunction, frameworkOf, isHttpRequestType } from "../analysis/frameworks";
+import {
+  CANCEL_DERIVERS,
+  contextFunction,
+  frameworkOf,
+  isHttpRequestType,
+  isRootContext,
+} from "../analysis/frameworks";
 import {
   callArgs,
   containsNode,
@@ -136,9 +142,6 @@ function middlewareNext(fn: Node, stmt: Node, ctx: RuleContext): { label: string
   }
   return null;
 }
-
-/** Context functions whose result has no request lifetime in it. */
-const ROOTS = new Set(["Background", "TODO", "WithoutCancel"]);
 
 const ATTACH_METHODS = new Set(["WithContext", "Clone", "SetRequest", "SetUserContext", "SetContext"]);
 
@@ -338,7 +341,7 @@ export const contextNotPropagated: Rule = {
       }
       // Only a context derived from the request is meant for the handlers that follow; one from Background is the middleware's own.
       const parentCtx = callArgs(call)[0];
-      const fromRoot = parentCtx ? ROOTS.has(contextFunction(unparen(parentCtx), ctx) ?? "") : false;
+      const fromRoot = parentCtx ? isRootContext(parentCtx, ctx) : false;
       const fn = enclosingFunction(stmt);
       const next = fn && !fromRoot ? middlewareNext(fn, stmt, ctx) : null;
       const flow = next ? flowReads(reads, ctx) : null;
