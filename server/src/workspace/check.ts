@@ -12,12 +12,12 @@ import {
 } from "../analysis/engine";
 import type { FileSummary, FileSyntax } from "../analysis/facts";
 import { PackageFacts } from "../analysis/package";
-import { recordOfText, WorkspaceIndex, workspaceFileOf, type WorkspaceFile } from "../analysis/workspace";
+import { workspaceFileOf, type WorkspaceFile } from "../analysis/workspace";
 import { compareFindings, UserError, type Finding, type GoModule, type SeveritySetting } from "../analysis/types";
 import type { Rule } from "../rules/rule";
-import { workspaceFiles } from "./disk-facts";
+import { diskWorkspace, workspaceFiles } from "./disk-facts";
 import { discover, readGoFile, type Note } from "./discover";
-import { moduleForDir, moduleForFile } from "./gomod";
+import { moduleForDir } from "./gomod";
 
 export interface CheckOptions {
   rules: readonly Rule[];
@@ -198,6 +198,11 @@ export interface DirectorySettings {
   module?: GoModule;
 }
 
+/** A directory's settings from the configuration files that apply to it; configuration errors throw. */
+export function directorySettings(dir: string, config: ConfigResolver): DirectorySettings {
+  return { severities: config.forDir(dir).rules, module: moduleForDir(dir) };
+}
+
 /**
  * The engine options a directory is analysed with, in a worker or in the
  * calling thread: the same everywhere, so that the results are the same.
@@ -245,20 +250,18 @@ export function workspaceRedo(results: readonly DirectoryResult[], rules: readon
   return out;
 }
 
-/** Text for workspace facts: what the run read, generated files included. */
+/** A hand-written file's normalized text from disk, as the run read it. */
 function diskText(file: string): string | undefined {
   const r = readGoFile(file);
-  if ("text" in r) return normalizeText(r.text);
-  if ("skip" in r) return normalizeText(r.source);
-  return undefined;
+  return "text" in r ? normalizeText(r.text) : undefined;
 }
 
 /**
  * Analyses again, in this thread and with facts about every Go file of their
  * modules, the directories listed by workspaceRedo: a typed-key fix must see
  * every package that uses the key, as the editor and `mapctx fix` do. Files of
- * the run give their records; files of the modules outside the given paths are
- * parsed for theirs. `results` (in `dirs` order) is updated in place. The
+ * the run give their records; only files of the modules outside the given
+ * paths are parsed for theirs. `results` (in `dirs` order) is updated in place. The
  * parser must be initialised.
  */
 export function withWorkspaceFacts(
@@ -271,21 +274,20 @@ export function withWorkspaceFacts(
   const entries = [...dirs];
   const records = new Map<string, WorkspaceFile>();
   for (const r of results) for (const rec of r.records ?? []) records.set(rec.file, rec);
-  for (const file of workspaceFiles(
+  const modules = workspaceFiles(
     redo.map((i) => entries[i]![0]),
     opts.config,
-  )) {
-    if (records.has(file)) continue;
-    const text = diskText(file);
-    const rec = text === undefined ? undefined : recordOfText(file, text);
-    if (rec) records.set(file, rec);
-  }
-  const workspace = new WorkspaceIndex(records.values(), diskText, moduleForFile);
+  );
+  const workspace = diskWorkspace(modules, diskText, records);
   try {
     for (const i of redo) {
       const [dir, files] = entries[i]!;
-      const settings = { severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) };
-      const options = directoryOptions(settings, opts.rules, opts.knownRules, opts.keepSuppressed);
+      const options = directoryOptions(
+        directorySettings(dir, opts.config),
+        opts.rules,
+        opts.knownRules,
+        opts.keepSuppressed,
+      );
       results[i] = analyzeDirectory(dir, files, { ...options, workspace }, { treeBudget: opts.treeBudget });
     }
   } finally {
@@ -313,7 +315,7 @@ export function checkDirs(
   const withRecords = needsRecords(opts.rules);
   for (const [dir, files] of dirs) {
     signal?.throwIfAborted();
-    const settings = { severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) };
+    const settings = directorySettings(dir, opts.config);
     results.push(
       analyzeDirectory(dir, files, directoryOptions(settings, opts.rules, opts.knownRules, opts.keepSuppressed), {
         treeBudget: opts.treeBudget,

@@ -9,6 +9,7 @@ import { initParser } from "../analysis/engine";
 import { KNOWN_IDS, ruleById, type Rule } from "../rules";
 import {
   checkDirs,
+  directorySettings,
   mergeResults,
   needsRecords,
   withWorkspaceFacts,
@@ -19,7 +20,6 @@ import {
   type DirectorySettings,
 } from "./check";
 import { discover } from "./discover";
-import { moduleForDir } from "./gomod";
 
 /** Whether worker threads can run these rules: they load the registry's, by id. */
 export function registeredRules(rules: readonly Rule[], knownRules: ReadonlySet<string>): boolean {
@@ -394,7 +394,7 @@ export async function checkPathsParallel(paths: string[], opts: ParallelCheckOpt
     const list: DirectoryJob[] = [];
     for (const [dir, files] of dirs) {
       // Resolved here, where configuration errors stop the run as they do in checkPaths.
-      list.push({ dir, files, severities: opts.config.forDir(dir).rules, module: moduleForDir(dir) });
+      list.push({ dir, files, ...directorySettings(dir, opts.config) });
     }
     pool ??= new AnalysisPool(jobs);
     const results = await pool.run(list, {
