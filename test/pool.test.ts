@@ -4,15 +4,19 @@
 // are ended when it stays in one thread. A package bigger than the tree budget,
 // whose later files are parsed twice, gets the same findings as one kept whole.
 // Typed-key fixes, which need facts about the whole module, are the same as the editor's.
+// The workspace records runs return for them hold no slice of a file's text.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
+import * as v8 from "node:v8";
+import * as vm from "node:vm";
 import { after, before, describe, test } from "node:test";
 import { ConfigResolver } from "../server/src/analysis/config";
-import { analyzeSources } from "../server/src/analysis/engine";
+import { analyzeSources, parseFile } from "../server/src/analysis/engine";
+import { workspaceFileOf, type WorkspaceFile } from "../server/src/analysis/workspace";
 import { TYPED_KEY_TITLE } from "../server/src/fixes/context-key";
 import { KNOWN_IDS, RULES, ruleById } from "../server/src/rules";
 import { checkPaths, TREE_BUDGET_CHARS, type CheckOptions } from "../server/src/workspace/check";
@@ -87,6 +91,28 @@ describe("analysis pool", () => {
     } finally {
       await pool.close();
     }
+  });
+
+  test("workspace records keep no file's text alive", () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const heap = (): number => {
+      gc();
+      return process.memoryUsage().heapUsed / 1048576;
+    };
+    const before = heap();
+    const records: WorkspaceFile[] = [];
+    // 40 files of 250 KB: records that held slices of the texts (import paths, package names) would keep 10 MB.
+    for (let i = 0; i < 40; i++) {
+      const text = `package p${i}\n\nimport (\n\t"encoding/json"\n\t"example.com/very/long/import/path${i}"\n)\n\n${"// padding\n".repeat(25_000)}var _ = json.Marshal\n`;
+      const syntax = parseFile(`/w/p${i}/a.go`, text);
+      records.push(workspaceFileOf(syntax.summary));
+      syntax.tree.delete();
+    }
+    const grown = heap() - before;
+    assert.equal(records.length, 40);
+    assert.ok(records.every((r) => r.imports.includes("encoding/json")));
+    assert.ok(grown < 3, `the heap grew by ${grown.toFixed(1)} MiB for 40 records`);
   });
 
   test("progress counts files up to the total, in order", async () => {
