@@ -2,9 +2,8 @@
 // README.md (between its markers). `--check` fails instead when anything differs.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UNUSED_IGNORE } from "../server/src/analysis/suppress";
+import { UNUSED_IGNORE, UNUSED_IGNORE_DOCS } from "../server/src/analysis/suppress";
 import { RULES, type Rule } from "../server/src/rules";
-import { UNUSED_IGNORE_DOCS } from "../server/src/rules/docs";
 
 const root = path.resolve(__dirname, "..");
 

@@ -11,7 +11,7 @@ import { ConfigResolver } from "../server/src/analysis/config";
 import { rangeOf } from "../server/src/analysis/syntax";
 import { run } from "../server/src/cli";
 import { KNOWN_IDS } from "../server/src/rules";
-import type { Rule } from "../server/src/rules/rule";
+import type { Rule } from "../server/src/analysis/rule";
 import { fixPaths } from "../server/src/workspace/fix";
 import { ready } from "./helpers";
 

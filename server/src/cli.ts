@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { ConfigResolver, loadConfigFile } from "./analysis/config";
 import { docsUrl, repositoryUrl, VERSION } from "./analysis/docsUrl";
 import { normalizeText, type RuleFailure } from "./analysis/engine";
-import { UNUSED_IGNORE } from "./analysis/suppress";
+import { UNUSED_IGNORE, UNUSED_IGNORE_DOCS } from "./analysis/suppress";
 import {
   SEVERITIES,
   severityRank,
@@ -20,9 +20,8 @@ import {
   type Severity,
   type TextEdit,
 } from "./analysis/types";
-import { UNUSED_IGNORE_DOCS } from "./rules/docs";
 import { KNOWN_IDS, RULES, type Rule } from "./rules";
-import type { RuleDocs } from "./rules/rule";
+import type { RuleDocs } from "./analysis/rule";
 import { BATCH_TREE_BUDGET_CHARS } from "./workspace/check";
 import { checkPathsParallel } from "./workspace/pool";
 import type { Note } from "./workspace/discover";

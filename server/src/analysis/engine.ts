@@ -1,7 +1,7 @@
 // The engine: parse, gather facts, run the rules of one package, apply
 // configuration and suppression. No I/O and no LSP: callers pass text in.
 import { initParser, parseGo, type Tree } from "../parser";
-import type { Rule, RuleContext } from "../rules/rule";
+import type { Rule, RuleContext } from "./rule";
 import { analyzeSyntax, type FileSyntax, type FileSummary } from "./facts";
 import { PackageFacts } from "./package";
 import { ignoreFix } from "../fixes/ignore";

@@ -3,7 +3,7 @@
 // gee, fiber) by parameter types and imports, calls of package context, and
 // variables declared with a context type or assigned from such calls.
 import type { Node } from "../parser";
-import type { RuleContext } from "../rules/rule";
+import type { RuleContext } from "./rule";
 import { callArgs, declarationOf, enclosingFunction, functionParams, unparen } from "./syntax";
 
 export type Framework = "gin" | "echo" | "gee" | "fiber";

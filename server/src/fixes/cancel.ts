@@ -5,7 +5,7 @@ import { contextFunction, frameworkOf, isHttpRequestType, isRootContext } from "
 import { callArgs, declarationOf, enclosingFunction, identifiersNamed, isPureWrite, unparen } from "../analysis/syntax";
 import type { Fix, TextEdit } from "../analysis/types";
 import type { Node } from "../parser";
-import type { RuleContext } from "../rules/rule";
+import type { RuleContext } from "../analysis/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, insertLine, replaceNode } from "./edit";
 import { packageLevelName } from "./scope";

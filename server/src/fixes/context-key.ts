@@ -17,7 +17,7 @@ import type { Fix, GoModule, TextEdit } from "../analysis/types";
 import { workspaceFileOf, type WorkspaceFacts } from "../analysis/workspace";
 import type { Node } from "../parser";
 import { builtinKeyType } from "../rules/context-key-builtin";
-import type { RuleContext } from "../rules/rule";
+import type { RuleContext } from "../analysis/rule";
 import { alignComments, rewriteSpecGroup, type SpecChange } from "./align";
 import { applyEdits, dedupeEdits } from "./apply";
 import { importEdits, importName } from "./imports";

@@ -6,7 +6,7 @@ import type { FileSyntax } from "../analysis/facts";
 import { callArgs, declarationOf, enclosingFunction, identifiersNamed, isPureWrite } from "../analysis/syntax";
 import type { Fix, TextEdit } from "../analysis/types";
 import type { Node } from "../parser";
-import type { RuleContext } from "../rules/rule";
+import type { RuleContext } from "../analysis/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, replaceNode, startsLine } from "./edit";
 import { hasWord } from "./scope";

@@ -8,7 +8,7 @@ import type { PackageFacts } from "../analysis/package";
 import { goAtLeast, type Fix, type Position, type Range } from "../analysis/types";
 import { rangeOf } from "../analysis/syntax";
 import type { Node } from "../parser";
-import type { RuleContext } from "../rules/rule";
+import type { RuleContext } from "../analysis/rule";
 import { asType, isInterfaceType, neededImports, qualify, splitMapType } from "./go-types";
 import { importName } from "./imports";
 import { guardFix } from "./map-guard";

@@ -2,7 +2,7 @@
 // Go's block scoping, and names a fix may introduce without capturing others.
 // Only used when a fix is computed, so it may walk a little more than rules do.
 import type { Node } from "../parser";
-import type { RuleContext } from "../rules/rule";
+import type { RuleContext } from "../analysis/rule";
 
 const FUNCTIONS = new Set(["function_declaration", "method_declaration", "func_literal"]);
 

@@ -6,7 +6,7 @@ import { frameworkOf, isContextType, isHttpRequestType } from "../analysis/frame
 import { declarationOf, enclosingFunction } from "../analysis/syntax";
 import type { Fix, TextEdit } from "../analysis/types";
 import type { Node } from "../parser";
-import type { RuleContext } from "../rules/rule";
+import type { RuleContext } from "../analysis/rule";
 import { alignComments } from "./align";
 import { fixesAllowed, indentOf, insertLine, replaceNode, startsLine } from "./edit";
 import { packageLevelName, unusedName } from "./scope";

@@ -2,7 +2,7 @@
 // (test/lsp-robust.test.ts): the server adds it to its rules when started with
 // the environment variable MAPCTX_TEST_THROWING_RULE=1. It is not in the rule
 // registry, so the CLI, the docs and the rule meta-tests never see it.
-import type { Rule } from "../rules/rule";
+import type { Rule } from "../analysis/rule";
 
 export const THROWING_RULE_ENV = "MAPCTX_TEST_THROWING_RULE";
 export const THROWING_RULE_ID = "test-throwing-rule";

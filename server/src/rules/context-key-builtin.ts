@@ -6,7 +6,7 @@ import { contextFunction, isKnownContext } from "../analysis/frameworks";
 import { callArgs, declarationOf, rangeOf, unparen } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { typedKeyFix } from "../fixes/context-key";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 const LITERAL_TYPES: Record<string, string> = {
   interpreted_string_literal: "string",

@@ -21,7 +21,7 @@ import {
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { attachFix, deferCancelFix } from "../fixes/cancel";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 function scopeOf(node: Node): Node | null {
   let s = node.parent;

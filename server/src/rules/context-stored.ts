@@ -7,7 +7,7 @@ import type { PackageFacts } from "../analysis/package";
 import { enclosingFunction, rangeOf, synchronization, unparen } from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
 import { assignmentsMentioning, describeStore, exprName, Flow, globalStores } from "./request-data-in-global";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** A context found in a stored value: the expression, where to report it, and whether it is a framework context. */
 interface StoredContext {

@@ -3,7 +3,7 @@
 import { rangeOf } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { describeFunction, valueFlow, type ValueCall } from "./context-value-overwrite";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** The chain length at which the rule speaks. */
 const THRESHOLD = 4;

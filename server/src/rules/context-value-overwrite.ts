@@ -19,7 +19,7 @@ import {
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { keyLabel } from "./context-key-builtin";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** One `context.WithValue(parent, key, value)` call. */
 export interface ValueCall {

@@ -12,7 +12,7 @@ import {
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { ginCopyFix } from "../fixes/gin-copy";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** What each framework does with its context, and what the goroutine should use instead. */
 const ADVICE: Record<Framework, { why: string; instead: string }> = {

@@ -5,7 +5,7 @@ import { declaredType, frameworkOf } from "../analysis/frameworks";
 import { callArgs, rangeOf, spanOf, unparen } from "../analysis/syntax";
 import type { Fix, RawFinding, Range, TextEdit } from "../analysis/types";
 import { fixesAllowed, hasComment, insertAfter, replaceBetween, replaceUpTo } from "../fixes/edit";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 type Access = "read" | "written" | "ranged over";
 

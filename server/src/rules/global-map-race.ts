@@ -12,7 +12,7 @@ import {
 } from "../analysis/syntax";
 import type { RawFinding } from "../analysis/types";
 import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** The map operand a write capture targets: `m` in `m[k] = v`, `delete(m, k)`, `clear(m)`. */
 export function writtenMap(write: Node): Node | null {

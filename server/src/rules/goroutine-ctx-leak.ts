@@ -20,7 +20,7 @@ import {
 } from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
 import { watchDoneFix } from "../fixes/watch-done";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** The lifetime a goroutine ignores: a context or request in scope where it starts. */
 interface Lifetime {

@@ -15,7 +15,7 @@ import type { Fix, RawFinding, RelatedLocation } from "../analysis/types";
 import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
 import { writtenMap } from "./global-map-race";
 import { knownMap, type KnownMap } from "./map-range-pick";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** The goroutine a write runs in: the `go` statement and the function literal it runs (directly or through a variable). */
 interface Goroutine {

@@ -2,7 +2,7 @@
 // refuses to load an invalid or duplicate id or a rule without docs.
 import { UNUSED_IGNORE } from "../analysis/suppress";
 import { SEVERITIES } from "../analysis/types";
-import type { Rule } from "./rule";
+import type { Rule } from "../analysis/rule";
 import { contextKeyBuiltin } from "./context-key-builtin";
 import { contextNotPropagated } from "./context-not-propagated";
 import { contextStored } from "./context-stored";
@@ -18,7 +18,7 @@ import { nilMapWrite } from "./nil-map-write";
 import { requestDataInGlobal } from "./request-data-in-global";
 import { sharedMapReturn } from "./shared-map-return";
 
-export type { Rule } from "./rule";
+export type { Rule } from "../analysis/rule";
 
 const ID = /^[a-z]+(-[a-z]+)*$/;
 

@@ -19,7 +19,7 @@ import { fixesAllowed, indentOf, insertBefore, insertLine, replaceNode, startsLi
 import { importEdits, importName } from "../fixes/imports";
 import { unusedName } from "../fixes/scope";
 import { writtenMap } from "./global-map-race";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** An expression the syntax shows to be a Go map, and where that map lives. */
 export interface KnownMap {

@@ -24,7 +24,7 @@ import {
   typeUsableIn,
 } from "../fixes/edit";
 import { declIsMap, isMapField } from "./map-range-pick";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** The `m[k]` is the target of an assignment (`=`, `op=`) or of `++`/`--`: a write that panics on a nil map. */
 function isEntryWrite(index: Node): boolean {

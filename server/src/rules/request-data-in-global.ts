@@ -15,7 +15,7 @@ import {
   unparen,
 } from "../analysis/syntax";
 import type { RawFinding, RelatedLocation } from "../analysis/types";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 /** A store into package-level state found among the file's captures. */
 export interface GlobalStore {

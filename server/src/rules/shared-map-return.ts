@@ -17,7 +17,7 @@ import { fixesAllowed, hasComment, indentOf, insertBefore, replaceNode, startsLi
 import { importEdits, importName } from "../fixes/imports";
 import { unusedName } from "../fixes/scope";
 import { mapFixes, offered, whyNot } from "../fixes/map-rewrite";
-import type { Rule, RuleContext } from "./rule";
+import type { Rule, RuleContext } from "../analysis/rule";
 
 const writtenCache = new WeakMap<PackageFacts, Set<string>>();
 

@@ -14,7 +14,7 @@ import type { FileSummary, FileSyntax } from "../analysis/facts";
 import { PackageFacts } from "../analysis/package";
 import { workspaceFileOf, type WorkspaceFile } from "../analysis/workspace";
 import { compareFindings, UserError, type Finding, type GoModule, type SeveritySetting } from "../analysis/types";
-import type { Rule } from "../rules/rule";
+import type { Rule } from "../analysis/rule";
 import { diskWorkspace, workspaceFiles } from "./disk-facts";
 import { discover, readGoFile, type Note } from "./discover";
 import { moduleForDir } from "./gomod";

@@ -8,7 +8,7 @@ import { analyzeSources, normalizeText, type RuleFailure, type SourceFile } from
 import type { Finding, Fix, TextEdit } from "../analysis/types";
 import { applyEdits, editsOverlap } from "../fixes/apply";
 import { isIgnoreFix } from "../fixes/ignore";
-import type { Rule } from "../rules/rule";
+import type { Rule } from "../analysis/rule";
 import { discover, readGoFile, type Note } from "./discover";
 import { diskWorkspace, workspaceFiles } from "./disk-facts";
 import { moduleForFile } from "./gomod";

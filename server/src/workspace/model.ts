@@ -12,7 +12,7 @@ import { isGenerated, type FileSummary, type FileSyntax } from "../analysis/fact
 import { PackageFacts } from "../analysis/package";
 import type { Finding, SeveritySetting } from "../analysis/types";
 import type { ApplyResult, OpenDocument } from "../documents";
-import type { Rule } from "../rules/rule";
+import type { Rule } from "../analysis/rule";
 import { DocumentTree } from "../trees";
 import { discover, readGoFile } from "./discover";
 import { workspaceFileOf, type WorkspaceFile } from "../analysis/workspace";

@@ -1,8 +1,8 @@
 // The shape every rule has: metadata and docs for users, and a pure detect().
-import type { FileSyntax } from "../analysis/facts";
-import type { PackageFacts } from "../analysis/package";
-import type { GoModule, RawFinding, Severity } from "../analysis/types";
-import type { WorkspaceFacts } from "../analysis/workspace";
+import type { FileSyntax } from "./facts";
+import type { PackageFacts } from "./package";
+import type { GoModule, RawFinding, Severity } from "./types";
+import type { WorkspaceFacts } from "./workspace";
 import type { MapFixMemo } from "../fixes/map-rewrite";
 
 export interface RuleDocs {
